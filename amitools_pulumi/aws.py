@@ -1,0 +1,68 @@
+"""boto3 clients and region resolution.
+
+Clients are built inside the provider's process, never stored on the provider
+object: Pulumi serializes the provider into the stack state, and a client there
+would carry a session and credentials. boto3 reads `AWS_ENDPOINT_URL`, the
+credential chain and `AWS_PROFILE` itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+import botocore.config
+
+from amitools_pulumi.errors import RegionNotFoundError
+
+# Adaptive mode adds client-side rate limiting to the standard retries, which
+# keeps a stack with many copies under EC2's request limits.
+RETRY_CONFIG = botocore.config.Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    user_agent_extra="amitools-pulumi",
+)
+
+_lock = threading.Lock()
+_sessions: dict[str | None, boto3.session.Session] = {}
+_clients: dict[tuple[str, str | None], Any] = {}
+
+
+def ec2_client(region: str, profile: str | None = None) -> Any:
+    """Return the EC2 client for `region`, created once per process.
+
+    boto3 clients are thread-safe; sessions are not, so clients are created
+    under a lock from one session per profile. Sharing the session also shares
+    its loaded service model, which makes each further client cheap.
+    """
+    key = (region, profile)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            session = _sessions.get(profile)
+            if session is None:
+                session = _sessions[profile] = boto3.session.Session(
+                    profile_name=profile
+                )
+            client = session.client("ec2", region_name=region, config=RETRY_CONFIG)
+            _clients[key] = client
+    return client
+
+
+def default_region() -> str | None:
+    """Return the region from the stack config `aws:region`, else boto3's default."""
+    import pulumi
+
+    configured = pulumi.Config("aws").get("region")
+    return configured or boto3.session.Session().region_name
+
+
+def resolve_region(region: str | None) -> str:
+    """Return `region`, else the default region; raise when there is none."""
+    resolved = region or default_region()
+    if not resolved:
+        raise RegionNotFoundError(
+            "no AWS region given: pass region=..., run 'pulumi config set "
+            "aws:region us-east-1', or set AWS_REGION in the environment"
+        )
+    return resolved

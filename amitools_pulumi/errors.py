@@ -1,0 +1,23 @@
+"""Exceptions raised by amitools_pulumi."""
+
+from __future__ import annotations
+
+
+class AmitoolsError(Exception):
+    """Base class of every error that amitools_pulumi raises on purpose."""
+
+
+class InvalidInputError(AmitoolsError, ValueError):
+    """An input value breaks a rule; the message names the input, value and fix."""
+
+
+class RegionNotFoundError(AmitoolsError):
+    """No AWS region was given and none could be found in config or environment."""
+
+
+class SourceImageNotFoundError(AmitoolsError):
+    """The source image of a copy does not exist in its region."""
+
+
+class CopyFailedError(AmitoolsError):
+    """CopyImage started, but the new image did not become available."""
