@@ -63,6 +63,6 @@ def resolve_region(region: str | None) -> str:
     if not resolved:
         raise RegionNotFoundError(
             "no AWS region given: pass region=..., run 'pulumi config set "
-            "aws:region us-east-1', or set AWS_REGION in the environment"
+            "aws:region us-east-1', or set AWS_DEFAULT_REGION in the environment"
         )
     return resolved

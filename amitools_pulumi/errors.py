@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pulumi
 
-class AmitoolsError(Exception):
-    """Base class of every error that amitools_pulumi raises on purpose."""
+
+class AmitoolsError(pulumi.RunError):
+    """Base class of every error that amitools_pulumi raises on purpose.
+
+    It derives from `pulumi.RunError`, so a Pulumi program that raises it stops
+    with its message alone instead of a traceback.
+    """
 
 
 class InvalidInputError(AmitoolsError, ValueError):

@@ -31,7 +31,7 @@ class ImageCopyArgs:
 
     region: pulumi.Input[str] | None
     """Region of the new image. Default: `aws:region` from the stack config,
-    else boto3's default region (AWS_REGION, AWS_DEFAULT_REGION, profile)."""
+    else boto3's default region (AWS_DEFAULT_REGION or the profile)."""
 
     name: pulumi.Input[str] | None
     """Name of the new image. Default: generated once as

@@ -56,7 +56,7 @@ def check_region(field: str, value: Any) -> str | None:
     if value is None or value == "":
         return (
             f"{field} is missing; set it, or set 'aws:region' in the stack config "
-            "or AWS_REGION in the environment"
+            "or AWS_DEFAULT_REGION in the environment"
         )
     if not isinstance(value, str) or value not in known_regions():
         return (

@@ -7,6 +7,7 @@ SIGTERM or SIGINT. The demo runs it in the background so that the stack can be
 destroyed later against the same emulated account.
 """
 
+import logging
 import signal
 import sys
 import threading
@@ -20,6 +21,8 @@ def main() -> None:
         sys.exit("usage: moto_server.py PORT_FILE")
     port_file = Path(sys.argv[1])
 
+    # One log line per request would grow the log without bound.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _host, port = server.get_host_and_port()

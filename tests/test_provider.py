@@ -1,0 +1,361 @@
+"""ImageCopyProvider's operations called directly against the moto server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from amitools_pulumi import aws
+from amitools_pulumi.errors import CopyFailedError
+from amitools_pulumi.provider import ImageCopyProvider
+from tests.conftest import COPY_REGION, HOME_REGION
+from tests.helpers import (
+    describe,
+    image_tags,
+    own_image_ids,
+    snapshot_exists,
+    snapshot_tags,
+)
+
+
+@pytest.fixture
+def provider(moto_endpoint: str) -> ImageCopyProvider:
+    return ImageCopyProvider()
+
+
+@pytest.fixture
+def clone_inputs(
+    provider: ImageCopyProvider, foundation_image_id: str
+) -> dict[str, Any]:
+    news = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+        "tags": {"team": "platform"},
+        "description": "unit test clone",
+    }
+    result = provider.check({}, news)
+    assert result.failures == []
+    return result.inputs
+
+
+@pytest.fixture
+def created(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Create a clone, and delete it after the test if the test did not."""
+    result = provider.create(clone_inputs)
+    yield result.id, result.outs
+    provider.delete(result.id, result.outs)
+
+
+def failures_of(provider: ImageCopyProvider, news: dict[str, Any]) -> dict[str, str]:
+    return {
+        failure.property: failure.reason
+        for failure in provider.check({}, news).failures
+    }
+
+
+def test_check_generates_a_name(clone_inputs: dict[str, Any]) -> None:
+    assert clone_inputs["name"].startswith("AMI-")
+    assert clone_inputs["name_generated"] is True
+
+
+def test_check_keeps_the_generated_name(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any]
+) -> None:
+    news = {
+        key: clone_inputs[key] for key in ("source_ami_id", "source_region", "region")
+    }
+
+    again = provider.check(clone_inputs, news)
+
+    assert again.inputs["name"] == clone_inputs["name"]
+
+
+def test_check_renames_when_the_source_changes(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any]
+) -> None:
+    news = {
+        "source_ami_id": "ami-0123456789abcdef0",
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+    }
+
+    again = provider.check(clone_inputs, news)
+
+    assert again.inputs["name"] != clone_inputs["name"]
+
+
+def test_check_uses_the_name_prefix(
+    provider: ImageCopyProvider, foundation_image_id: str
+) -> None:
+    news = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+        "random_name_prefix": "ubuntu-base",
+    }
+
+    assert provider.check({}, news).inputs["name"].startswith("ubuntu-base-")
+
+
+@pytest.mark.parametrize(
+    ("news", "field", "fragment"),
+    [
+        ({"source_ami_id": None}, "source_ami_id", "is missing"),
+        ({"source_ami_id": "ami-12"}, "source_ami_id", "is not a valid image id"),
+        ({"region": "xx-east-9"}, "region", "is not a known AWS region"),
+        ({"source_region": ""}, "source_region", "is missing"),
+        ({"name": "no"}, "name", "is not a valid image name"),
+        (
+            {"random_name_prefix": "p" * 98},
+            "random_name_prefix",
+            "not a valid name prefix",
+        ),
+        ({"description": "d" * 300}, "description", "too long (300)"),
+        ({"tags": {"aws:x": "y"}}, "tags", "reserved 'aws:' prefix"),
+    ],
+)
+def test_check_rejects(
+    provider: ImageCopyProvider,
+    foundation_image_id: str,
+    news: dict[str, Any],
+    field: str,
+    fragment: str,
+) -> None:
+    base = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+    }
+
+    failures = failures_of(provider, {**base, **news})
+
+    assert fragment in failures[field]
+
+
+def test_check_rejects_a_missing_source_image(provider: ImageCopyProvider) -> None:
+    news = {
+        "source_ami_id": "ami-0123456789abcdef0",
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+    }
+
+    failures = failures_of(provider, news)
+
+    assert "was not found in region us-east-1" in failures["source_ami_id"]
+
+
+def test_check_accepts_an_unknown_source(provider: ImageCopyProvider) -> None:
+    news = {
+        "source_ami_id": Unknown(),
+        "source_region": HOME_REGION,
+        "region": COPY_REGION,
+    }
+
+    assert provider.check({}, news).failures == []
+
+
+def test_check_does_not_recheck_the_source_of_an_existing_copy(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any]
+) -> None:
+    # The vendor withdrew the source: the existing copy must stay manageable.
+    olds = {**clone_inputs, "source_ami_id": "ami-0123456789abcdef0"}
+    news = {**olds}
+
+    assert provider.check(olds, news).failures == []
+
+
+def test_create_makes_an_available_clone(
+    created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+
+    image = describe(ec2(HOME_REGION), image_id)
+
+    assert image["State"] == "available"
+    assert image["Name"] == outs["name"]
+    assert outs["image_id"] == image_id
+    assert outs["region"] == HOME_REGION
+
+
+def test_create_tags_image_and_snapshots(
+    created: tuple[str, dict[str, Any]], ec2: Any, foundation_image_id: str
+) -> None:
+    image_id, outs = created
+
+    tags = image_tags(ec2(HOME_REGION), image_id)
+    snapshot = snapshot_tags(ec2(HOME_REGION), outs["snapshot_ids"][0])
+
+    assert tags["source_image"] == foundation_image_id
+    assert tags["team"] == "platform"
+    assert snapshot == tags
+    assert outs["lineage_tags"] == {
+        key: tags[key]
+        for key in ("source_image", "source_region", "create_date", "create_timestamp")
+    }
+
+
+def test_create_records_only_new_snapshots(
+    created: tuple[str, dict[str, Any]], ec2: Any, foundation_image_id: str
+) -> None:
+    _image_id, outs = created
+    source = describe(ec2(HOME_REGION), foundation_image_id)
+    source_snapshot = source["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+
+    assert source_snapshot not in outs["snapshot_ids"]
+
+
+def test_read_without_drift_returns_the_state(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]]
+) -> None:
+    image_id, outs = created
+
+    result = provider.read(image_id, outs)
+
+    assert result.id == image_id
+    assert result.outs == outs
+
+
+def test_read_shows_tag_drift(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+    ec2(HOME_REGION).create_tags(
+        Resources=[image_id], Tags=[{"Key": "team", "Value": "x"}]
+    )
+
+    result = provider.read(image_id, outs)
+
+    assert result.outs["tags"] == {"team": "x"}
+
+
+def test_read_of_a_deregistered_image_returns_no_id(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+    ec2(HOME_REGION).deregister_image(ImageId=image_id)
+
+    assert provider.read(image_id, outs).id is None
+
+
+def test_diff_without_changes(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+
+    result = provider.diff(image_id, outs, clone_inputs)
+
+    assert result.changes is False
+    assert result.replaces == []
+
+
+def test_diff_updates_tags_in_place(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+
+    result = provider.diff(image_id, outs, {**clone_inputs, "tags": {"team": "apps"}})
+
+    assert result.changes is True
+    assert result.replaces == []
+
+
+def test_diff_replaces_on_source_change(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+    news = {**clone_inputs, "source_ami_id": "ami-0123456789abcdef0", "name": "renamed"}
+
+    result = provider.diff(image_id, outs, news)
+
+    assert result.replaces == ["source_ami_id", "name"]
+    assert result.delete_before_replace is False
+
+
+def test_diff_deletes_first_when_an_explicit_name_stays(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+    olds = {**outs, "name": "fixed-name", "name_generated": False}
+    news = {
+        **clone_inputs,
+        "name": "fixed-name",
+        "name_generated": False,
+        "region": "eu-west-1",
+    }
+
+    result = provider.diff(image_id, olds, news)
+
+    assert result.replaces == ["region"]
+    assert result.delete_before_replace is True
+
+
+def test_update_changes_user_tags_and_keeps_lineage(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+    news = {**outs, "tags": {"owner": "images"}}
+
+    result = provider.update(image_id, outs, news)
+    tags = image_tags(ec2(HOME_REGION), image_id)
+    snapshot = snapshot_tags(ec2(HOME_REGION), outs["snapshot_ids"][0])
+
+    assert result.outs["tags"] == {"owner": "images"}
+    assert "team" not in tags
+    assert tags["owner"] == "images"
+    assert tags["source_image"] == outs["source_ami_id"]
+    assert snapshot["owner"] == "images"
+
+
+def test_delete_removes_image_and_its_snapshots(
+    provider: ImageCopyProvider,
+    clone_inputs: dict[str, Any],
+    ec2: Any,
+    foundation_image_id: str,
+) -> None:
+    result = provider.create(clone_inputs)
+
+    provider.delete(result.id, result.outs)
+
+    assert result.id not in own_image_ids(ec2(HOME_REGION))
+    assert not snapshot_exists(ec2(HOME_REGION), result.outs["snapshot_ids"][0])
+    assert describe(ec2(HOME_REGION), foundation_image_id)["State"] == "available"
+
+
+def test_delete_of_a_deleted_image_succeeds(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
+) -> None:
+    result = provider.create(clone_inputs)
+    provider.delete(result.id, result.outs)
+
+    provider.delete(result.id, result.outs)
+
+    assert result.id not in own_image_ids(ec2(HOME_REGION))
+
+
+def test_failed_copy_leaves_nothing_behind(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
+) -> None:
+    # moto makes every copy available at once; real copies can end `failed`.
+    # This hook rewrites the state that the provider's client reads back.
+    def report_failed(parsed: dict[str, Any], **_: Any) -> None:
+        for image in parsed.get("Images", []):
+            if image.get("OwnerId") == "123456789012":
+                image["State"] = "failed"
+                image["StateReason"] = {"Code": "Failed", "Message": "emulated failure"}
+
+    client = aws.ec2_client(HOME_REGION)
+    before = own_image_ids(ec2(HOME_REGION))
+    client.meta.events.register("after-call.ec2.DescribeImages", report_failed)
+    try:
+        with pytest.raises(CopyFailedError, match="emulated failure"):
+            provider.create(clone_inputs)
+    finally:
+        client.meta.events.unregister("after-call.ec2.DescribeImages", report_failed)
+
+    assert own_image_ids(ec2(HOME_REGION)) == before
