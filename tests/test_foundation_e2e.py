@@ -31,6 +31,7 @@ def deployed(
     tmp_path_factory: pytest.TempPathFactory,
     pulumi_env: dict[str, str],
     pulumi_command: auto.PulumiCommand,
+    ec2: Any,
 ) -> Any:
     """Run `pulumi up` once on the foundation example for the read-only checks."""
     project_dir = tmp_path_factory.mktemp("foundation")
@@ -49,9 +50,20 @@ def deployed(
     stack.set_config("aws:region", auto.ConfigValue(HOME_REGION))
     result = stack.up()
     outputs = {key: value.value for key, value in result.outputs.items()}
+    outputs["aws_after_up"] = stack_images(ec2, outputs)
     yield stack, result, outputs
     stack.destroy()
     stack.workspace.remove_stack(stack.name)
+
+
+def stack_images(ec2: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Return moto's full records of the stack's clone and copy."""
+    return {
+        outputs["clone_image_id"]: describe(
+            ec2(HOME_REGION), outputs["clone_image_id"]
+        ),
+        outputs["copy_image_id"]: describe(ec2(COPY_REGION), outputs["copy_image_id"]),
+    }
 
 
 def test_up_creates_clone_and_copy(deployed: Any) -> None:
@@ -147,13 +159,14 @@ def test_lineage_output_lists_two_generations(deployed: Any) -> None:
     assert CREATE_DATE.match(lineage[1]["create_date"])
 
 
-def test_second_up_changes_nothing(deployed: Any) -> None:
+def test_second_up_changes_nothing(deployed: Any, ec2: Any) -> None:
     stack, _result, outputs = deployed
 
     result = stack.up()
 
     assert result.summary.resource_changes == {"same": 3}
     assert result.outputs["clone_image_id"].value == outputs["clone_image_id"]
+    assert stack_images(ec2, outputs) == outputs["aws_after_up"]
 
 
 def test_preview_after_up_changes_nothing(deployed: Any) -> None:
@@ -164,12 +177,13 @@ def test_preview_after_up_changes_nothing(deployed: Any) -> None:
     assert result.change_summary == {"same": 3}
 
 
-def test_refresh_changes_nothing(deployed: Any) -> None:
-    stack, _result, _outputs = deployed
+def test_refresh_changes_nothing(deployed: Any, ec2: Any) -> None:
+    stack, _result, outputs = deployed
 
     result = stack.refresh()
 
     assert result.summary.resource_changes == {"same": 3}
+    assert stack_images(ec2, outputs) == outputs["aws_after_up"]
 
 
 def test_destroy_removes_only_the_stack_images(
