@@ -57,6 +57,16 @@ def default_region() -> str | None:
     return configured or boto3.session.Session().region_name
 
 
+def default_profile() -> str | None:
+    """Return the profile from the stack config `aws:profile`, if set.
+
+    None leaves the choice to boto3 (AWS_PROFILE, then the default chain).
+    """
+    import pulumi
+
+    return pulumi.Config("aws").get("profile")
+
+
 def resolve_region(region: str | None) -> str:
     """Return `region`, else the default region; raise when there is none."""
     resolved = region or default_region()

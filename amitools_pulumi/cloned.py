@@ -9,8 +9,8 @@ import pulumi
 from amitools_pulumi.resource_base import (
     ImageCopyArgs,
     ImageCopyResource,
-    build_args,
-    resolve_region_input,
+    keyword_inputs,
+    merge_args,
 )
 
 
@@ -47,18 +47,12 @@ class ClonedAmi(ImageCopyResource, module="amitools", name="ClonedAmi"):
         random_name_prefix: pulumi.Input[str] | None = None,
         description: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        encrypted: pulumi.Input[bool] | None = None,
+        kms_key_id: pulumi.Input[str] | None = None,
+        wait_timeout_minutes: pulumi.Input[int] | None = None,
+        profile: pulumi.Input[str] | None = None,
+        allow_delete_with_descendants: pulumi.Input[bool] | None = None,
     ) -> None:
-        merged = build_args(
-            "ClonedAmi",
-            args,
-            {
-                "source_ami_id": source_ami_id,
-                "region": region,
-                "name": name,
-                "random_name_prefix": random_name_prefix,
-                "description": description,
-                "tags": tags,
-            },
-        )
-        target_region = resolve_region_input(merged.region)
-        self._register(resource_name, merged, target_region, target_region, opts)
+        # Every keyword parameter is an input of the same name.
+        merged = merge_args("ClonedAmi", args, keyword_inputs(locals()))
+        self._register(resource_name, merged, None, opts)

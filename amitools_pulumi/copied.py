@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import pulumi
@@ -10,31 +11,17 @@ from amitools_pulumi.errors import InvalidInputError
 from amitools_pulumi.resource_base import (
     ImageCopyArgs,
     ImageCopyResource,
-    build_args,
-    resolve_region_input,
+    keyword_inputs,
+    merge_args,
 )
 
 
+@dataclasses.dataclass
 class CopiedAmiArgs(ImageCopyArgs):
     """Inputs of CopiedAmi: those of every copy plus the source's region."""
 
-    source_region: pulumi.Input[str]
+    source_region: pulumi.Input[str] | None = None
     """Region of the source image. Required."""
-
-    def __init__(
-        self,
-        source_ami_id: pulumi.Input[str],
-        source_region: pulumi.Input[str],
-        region: pulumi.Input[str] | None = None,
-        name: pulumi.Input[str] | None = None,
-        random_name_prefix: pulumi.Input[str] | None = None,
-        description: pulumi.Input[str] | None = None,
-        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
-    ) -> None:
-        super().__init__(
-            source_ami_id, region, name, random_name_prefix, description, tags
-        )
-        self.source_region = source_region
 
 
 class CopiedAmi(ImageCopyResource, module="amitools", name="CopiedAmi"):
@@ -71,6 +58,11 @@ class CopiedAmi(ImageCopyResource, module="amitools", name="CopiedAmi"):
         random_name_prefix: pulumi.Input[str] | None = None,
         description: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        encrypted: pulumi.Input[bool] | None = None,
+        kms_key_id: pulumi.Input[str] | None = None,
+        wait_timeout_minutes: pulumi.Input[int] | None = None,
+        profile: pulumi.Input[str] | None = None,
+        allow_delete_with_descendants: pulumi.Input[bool] | None = None,
     ) -> None:
         source_region = source_region or getattr(args, "source_region", None)
         if source_region in (None, ""):
@@ -78,17 +70,6 @@ class CopiedAmi(ImageCopyResource, module="amitools", name="CopiedAmi"):
                 "CopiedAmi: source_region is missing; pass the region that holds "
                 "the source image, e.g. source_region='us-east-1'"
             )
-        merged = build_args(
-            "CopiedAmi",
-            args,
-            {
-                "source_ami_id": source_ami_id,
-                "region": region,
-                "name": name,
-                "random_name_prefix": random_name_prefix,
-                "description": description,
-                "tags": tags,
-            },
-        )
-        target_region = resolve_region_input(merged.region)
-        self._register(resource_name, merged, source_region, target_region, opts)
+        # Every keyword parameter is an input of the same name.
+        merged = merge_args("CopiedAmi", args, keyword_inputs(locals()))
+        self._register(resource_name, merged, source_region, opts)

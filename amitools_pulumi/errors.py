@@ -27,3 +27,15 @@ class SourceImageNotFoundError(AmitoolsError):
 
 class CopyFailedError(AmitoolsError):
     """CopyImage started, but the new image did not become available."""
+
+
+class CopyTimeoutError(CopyFailedError):
+    """The new image was not available within the wait timeout."""
+
+
+class DescendantsExistError(AmitoolsError):
+    """An image cannot be deleted because images made from it still exist."""
+
+
+class MissingLineageTagsError(AmitoolsError):
+    """An image to adopt carries no amitools lineage tags."""

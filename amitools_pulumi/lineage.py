@@ -52,15 +52,15 @@ class LineageNode:
         return asdict(self)
 
 
-def enabled_regions(region: str) -> list[str]:
+def enabled_regions(region: str, profile: str | None = None) -> list[str]:
     """Return the regions enabled for the account, asking EC2 in `region`."""
-    response = aws.ec2_client(region).describe_regions()
+    response = aws.ec2_client(region, profile).describe_regions()
     return sorted(entry["RegionName"] for entry in response["Regions"])
 
 
-def list_tagged_images(region: str) -> list[dict[str, Any]]:
+def list_tagged_images(region: str, profile: str | None = None) -> list[dict[str, Any]]:
     """Return this account's images in `region` that carry a `source_image` tag."""
-    paginator = aws.ec2_client(region).get_paginator("describe_images")
+    paginator = aws.ec2_client(region, profile).get_paginator("describe_images")
     pages = paginator.paginate(
         Owners=["self"],
         Filters=[{"Name": "tag-key", "Values": [SOURCE_IMAGE]}],
@@ -100,23 +100,29 @@ def find_children(
     *,
     regions: Iterable[str] | None = None,
     max_depth: int | None = None,
+    profile: str | None = None,
 ) -> list[LineageNode]:
     """Return the descendants of `image_id` in `region`, nearest first.
 
     `regions` limits the regions searched for descendants (default: every
     region enabled for the account). `max_depth` stops the walk after that
     many generations. The result is sorted by depth, then creation time, then
-    image id. An image reached twice (a tag cycle) is listed once.
+    image id. An image reached twice (a tag cycle) is listed once. `profile`
+    selects the AWS profile; None uses boto3's default credential chain.
     """
     validation.require_valid(validation.check_image_id("image_id", image_id))
     validation.require_valid(validation.check_region("region", region))
-    scope = sorted(set(regions)) if regions is not None else enabled_regions(region)
+    if regions is not None:
+        scope = sorted(set(regions))
+    else:
+        scope = enabled_regions(region, profile)
     for scoped in scope:
         validation.require_valid(validation.check_region("regions", scoped))
 
     # One listing per region, run concurrently; then index children by parent.
     with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, max(1, len(scope)))) as pool:
-        listings = dict(zip(scope, pool.map(list_tagged_images, scope), strict=True))
+        results = pool.map(lambda name: list_tagged_images(name, profile), scope)
+        listings = dict(zip(scope, results, strict=True))
     children_of: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = defaultdict(
         list
     )

@@ -23,20 +23,35 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from amitools_pulumi import images, validation
-from amitools_pulumi.errors import SourceImageNotFoundError
+from amitools_pulumi import aws, copying, images, lineage, validation
+from amitools_pulumi.errors import (
+    DescendantsExistError,
+    MissingLineageTagsError,
+    SourceImageNotFoundError,
+)
 from amitools_pulumi.naming import DEFAULT_NAME_PREFIX, generate_image_name
-from amitools_pulumi.tags import LINEAGE_TAG_KEYS
+from amitools_pulumi.tags import SOURCE_IMAGE, SOURCE_REGION, dict_to_tags
 
-# Changing one of these makes a new image; the others are updated in place.
+# Changing one of these makes a new image. `name` and `random_name_prefix`
+# count only where the name matters; see _replace_keys.
 REPLACE_KEYS = (
     "source_ami_id",
     "source_region",
     "region",
     "name",
     "random_name_prefix",
+    "encrypted",
+    "kms_key_id",
 )
-UPDATE_KEYS = ("description", "tags")
+# Changing one of these updates the resource in place.
+UPDATE_KEYS = (
+    "description",
+    "tags",
+    "profile",
+    "wait_timeout_minutes",
+    "allow_delete_with_descendants",
+    "lineage_tag_drift",
+)
 
 INPUT_KEYS = (
     "source_ami_id",
@@ -47,6 +62,13 @@ INPUT_KEYS = (
     "random_name_prefix",
     "description",
     "tags",
+    "encrypted",
+    "kms_key_id",
+    "wait_timeout_minutes",
+    "profile",
+    "allow_delete_with_descendants",
+    "resource_key",
+    "lineage_tag_drift",
 )
 
 
@@ -65,6 +87,10 @@ def _known(value: Any) -> bool:
     return value is not None and not _is_unknown(value)
 
 
+def _client(props: Mapping[str, Any]) -> Any:
+    return aws.ec2_client(props["region"], props.get("profile"))
+
+
 class ImageCopyProvider(ResourceProvider):
     """Create, read, update and delete one image copy with lineage tags."""
 
@@ -79,129 +105,227 @@ class ImageCopyProvider(ResourceProvider):
             if problem is not None:
                 failures.append(CheckFailure(field, problem))
 
-        source = news.get("source_ami_id")
-        if not _is_unknown(source):
-            fail("source_ami_id", validation.check_image_id("source_ami_id", source))
-        for field in ("source_region", "region"):
-            if not _is_unknown(news.get(field)):
-                fail(field, validation.check_region(field, news.get(field)))
+        inputs = {key: news.get(key) for key in INPUT_KEYS}
+        inputs["tags"] = news.get("tags") or {}
+        inputs["random_name_prefix"] = (
+            news.get("random_name_prefix") or DEFAULT_NAME_PREFIX
+        )
+        inputs["wait_timeout_minutes"] = (
+            news.get("wait_timeout_minutes") or copying.DEFAULT_WAIT_TIMEOUT_MINUTES
+        )
+        inputs["allow_delete_with_descendants"] = bool(
+            news.get("allow_delete_with_descendants")
+        )
+        # The managed lineage tags must have no drift; see read().
+        inputs["lineage_tag_drift"] = {}
 
-        prefix = news.get("random_name_prefix") or DEFAULT_NAME_PREFIX
-        if not _is_unknown(prefix):
-            fail(
-                "random_name_prefix",
-                validation.check_name_prefix("random_name_prefix", prefix),
-            )
-        name = news.get("name")
-        name_generated = not name
-        if _known(name):
-            fail("name", validation.check_image_name("name", name))
-        elif name_generated:
-            name = self._stable_name(olds, news, prefix)
-
-        description = news.get("description")
-        if _known(description):
-            fail(
-                "description", validation.check_description("description", description)
-            )
-        tags = news.get("tags") or {}
-        if not _is_unknown(tags):
-            for problem in validation.check_tags("tags", tags):
-                fail("tags", problem)
-
-        inputs = {
-            "source_ami_id": source,
-            "source_region": news.get("source_region"),
-            "region": news.get("region"),
-            "name": name,
-            "name_generated": name_generated,
-            "random_name_prefix": prefix,
-            "description": description,
-            "tags": tags,
+        rules = {
+            "source_ami_id": validation.check_image_id,
+            "source_region": validation.check_region,
+            "region": validation.check_region,
+            "random_name_prefix": validation.check_name_prefix,
+            "description": validation.check_description,
+            "encrypted": validation.check_bool,
+            "wait_timeout_minutes": validation.check_wait_timeout,
+            "allow_delete_with_descendants": validation.check_bool,
         }
+        for field, rule in rules.items():
+            if not _is_unknown(inputs[field]):
+                fail(field, rule(field, inputs[field]))
+        if not _is_unknown(inputs["tags"]):
+            for problem in validation.check_tags("tags", inputs["tags"]):
+                fail("tags", problem)
+        if not _is_unknown(inputs["kms_key_id"]) and not _is_unknown(
+            inputs["encrypted"]
+        ):
+            fail(
+                "kms_key_id",
+                validation.check_kms_key(
+                    "kms_key_id", inputs["kms_key_id"], inputs["encrypted"]
+                ),
+            )
+
+        inputs["name_generated"] = not news.get("name")
+        if inputs["name_generated"]:
+            inputs["name"] = self._stable_name(olds, inputs)
+        elif _known(inputs["name"]):
+            fail("name", validation.check_image_name("name", inputs["name"]))
+
+        # AWS reads happen only when the rules above passed, and only for what
+        # is new: an existing copy keeps working after its source is withdrawn.
         if not failures and self._source_changed(olds, inputs):
-            fail("source_ami_id", self._check_source_exists(inputs))
+            fail("source_ami_id", self._check_source(inputs))
+        if not failures and self._explicit_name_changed(olds, inputs):
+            fail("name", self._check_name_free(inputs))
         return CheckResult(inputs, failures)
 
     def diff(
         self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
     ) -> DiffResult:
         replaces = [
-            key for key in REPLACE_KEYS if _differs(_olds.get(key), _news.get(key))
+            key for key in _replace_keys(_olds, _news) if _differs(_olds, _news, key)
         ]
-        updates = [
-            key for key in UPDATE_KEYS if _differs(_olds.get(key), _news.get(key))
-        ]
+        updates = [key for key in UPDATE_KEYS if _differs(_olds, _news, key)]
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            stables=[key for key in REPLACE_KEYS if key not in replaces],
+            stables=["image_id", "snapshot_ids", "creation_date"]
+            if not replaces
+            else [],
             delete_before_replace=_needs_delete_first(replaces, _news),
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = images.CopySpec(
+        explicit_name = None if props.get("name_generated") else props["name"]
+        token = copying.copy_token(
+            props.get("resource_key") or "",
+            props["source_ami_id"],
+            props["source_region"],
+            props["region"],
+            explicit_name,
+            props.get("encrypted"),
+            props.get("kms_key_id"),
+        )
+        spec = copying.CopySpec(
             source_ami_id=props["source_ami_id"],
             source_region=props["source_region"],
             region=props["region"],
             name=props["name"],
+            token=token,
             description=props.get("description"),
             tags=props.get("tags") or {},
+            encrypted=props.get("encrypted"),
+            kms_key_id=props.get("kms_key_id"),
+            wait_timeout_minutes=int(
+                props.get("wait_timeout_minutes")
+                or copying.DEFAULT_WAIT_TIMEOUT_MINUTES
+            ),
+            profile=props.get("profile"),
         )
-        outs = images.copy_image(spec)
-        outs.update(
-            {key: props.get(key) for key in ("name_generated", "random_name_prefix")}
-        )
+        outs = {key: props.get(key) for key in INPUT_KEYS}
+        outs.update(copying.copy_image(spec))
         return CreateResult(outs["image_id"], outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        image = images.describe_image(props["region"], id_)
+        client = _client(props)
+        image = images.describe_image(client, id_)
         if image is None or image.get("State") == "deregistered":
             # An empty id tells the engine that the image is gone.
             return ReadResult(None, {})
 
-        live_tags = images.read_tags(image)
-        outs = dict(props)
-        outs["tags"] = {k: v for k, v in live_tags.items() if k not in LINEAGE_TAG_KEYS}
-        outs["lineage_tags"] = {
-            k: v for k, v in live_tags.items() if k in LINEAGE_TAG_KEYS
-        }
+        user_tags, live_lineage = images.split_tags(image.get("Tags"))
+        importing = not props.get("image_id")
+        if importing:
+            outs = self._adopt(client, id_, props, image, live_lineage)
+        else:
+            outs = dict(props)
+        outs["tags"] = user_tags
         if props.get("description") is not None:
             outs["description"] = image.get("Description", "")
         outs["creation_date"] = image.get("CreationDate", props.get("creation_date"))
-        return ReadResult(id_, outs)
+
+        # Drift of the managed lineage tags is kept apart from the tags
+        # themselves, so that the next `up` shows it and writes them back.
+        managed = outs.get("lineage_tags") or {}
+        outs["lineage_tag_drift"] = {
+            key: live_lineage.get(key, "")
+            for key in sorted(managed)
+            if live_lineage.get(key) != managed[key]
+        }
+        inputs = {key: outs.get(key) for key in INPUT_KEYS}
+        return ReadResult(id_, outs, inputs)
 
     def update(
         self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
     ) -> UpdateResult:
-        region = _olds["region"]
+        client = _client(_olds)
+        resources = [_id, *(_olds.get("snapshot_ids") or [])]
+
         old_tags = _olds.get("tags") or {}
         new_tags = _news.get("tags") or {}
         if old_tags != new_tags:
-            resources = [_id, *(_olds.get("snapshot_ids") or [])]
-            images.update_tags(region, resources, old_tags, new_tags)
+            images.update_tags(client, resources, old_tags, new_tags)
 
         description = _news.get("description")
         if description != _olds.get("description"):
-            images.set_description(region, _id, description or "")
+            images.set_description(client, _id, description or "")
+
+        if _olds.get("lineage_tag_drift"):
+            client.create_tags(
+                Resources=resources, Tags=dict_to_tags(_olds["lineage_tags"])
+            )
 
         outs = dict(_olds)
         outs.update({key: _news.get(key) for key in INPUT_KEYS})
+        # A generated name is kept as the image has it.
+        outs["name"] = _olds.get("name")
+        outs["lineage_tag_drift"] = {}
         return UpdateResult(outs)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        region = _props["region"]
+        profile = _props.get("profile")
+        if not _props.get("allow_delete_with_descendants"):
+            descendants = lineage.find_children(
+                _id, region, profile=profile, max_depth=1
+            )
+            if descendants:
+                listed = ", ".join(
+                    f"{node.image_id} ({node.region}, {node.name})"
+                    for node in descendants
+                )
+                raise DescendantsExistError(
+                    f"image {_id} in {region} still has images made from it: {listed}. "
+                    "Delete those first, or set allow_delete_with_descendants=True "
+                    "to delete it anyway"
+                )
         images.delete_image(
-            _props["region"], _id, list(_props.get("snapshot_ids") or [])
+            aws.ec2_client(region, profile), _id, list(_props.get("snapshot_ids") or [])
         )
 
     @staticmethod
-    def _stable_name(
-        olds: Mapping[str, Any], news: Mapping[str, Any], prefix: str
-    ) -> str:
+    def _adopt(
+        client: Any,
+        image_id: str,
+        props: Mapping[str, Any],
+        image: Mapping[str, Any],
+        live_lineage: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """Build the outputs of an existing image that `import` adopts."""
+        if SOURCE_IMAGE not in live_lineage:
+            raise MissingLineageTagsError(
+                f"image {image_id} in {props['region']} has no amitools lineage tags "
+                "(source_image, source_region, create_date, create_timestamp), so it "
+                "cannot be adopted as a copy; tag it first, or copy it with a new "
+                "ClonedAmi instead of importing it"
+            )
+        outs = {key: props.get(key) for key in INPUT_KEYS}
+        outs.update(
+            {
+                "image_id": image_id,
+                "name": image.get("Name"),
+                "source_ami_id": live_lineage[SOURCE_IMAGE],
+                "source_region": live_lineage.get(SOURCE_REGION, props["region"]),
+                "snapshot_ids": images.snapshot_ids(image),
+                "snapshots_encrypted": images.is_encrypted(client, image),
+                "lineage_tags": dict(live_lineage),
+            }
+        )
+        return outs
+
+    @staticmethod
+    def _stable_name(olds: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
         """Keep a generated name across `up`s unless the image will be replaced."""
+        prefix = inputs["random_name_prefix"]
         same_image = all(
-            olds.get(key) == news.get(key)
-            for key in ("source_ami_id", "source_region", "region")
+            olds.get(key) == inputs.get(key)
+            for key in (
+                "source_ami_id",
+                "source_region",
+                "region",
+                "encrypted",
+                "kms_key_id",
+            )
         )
         if (
             olds.get("name_generated")
@@ -210,15 +334,10 @@ class ImageCopyProvider(ResourceProvider):
             and same_image
         ):
             return olds["name"]
-        return generate_image_name(prefix)
+        return generate_image_name(prefix if _known(prefix) else DEFAULT_NAME_PREFIX)
 
     @staticmethod
     def _source_changed(olds: Mapping[str, Any], inputs: Mapping[str, Any]) -> bool:
-        """Tell whether the source must be checked: new resource or new source.
-
-        An existing copy is not checked again, so that a stack keeps working
-        after the vendor withdraws the source image.
-        """
         if not all(_known(inputs[key]) for key in ("source_ami_id", "source_region")):
             return False
         return (
@@ -227,24 +346,78 @@ class ImageCopyProvider(ResourceProvider):
         )
 
     @staticmethod
-    def _check_source_exists(inputs: Mapping[str, Any]) -> str | None:
-        try:
-            images.require_source_image(
-                inputs["source_ami_id"], inputs["source_region"]
+    def _explicit_name_changed(
+        olds: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> bool:
+        if inputs["name_generated"] or not all(
+            _known(inputs[key]) for key in ("name", "region")
+        ):
+            return False
+        return (
+            olds.get("name") != inputs["name"] or olds.get("region") != inputs["region"]
+        )
+
+    @staticmethod
+    def _check_source(inputs: Mapping[str, Any]) -> str | None:
+        client = aws.ec2_client(inputs["source_region"], inputs.get("profile"))
+        image = images.describe_image(client, inputs["source_ami_id"])
+        if image is None or image.get("State") == "deregistered":
+            return str(
+                SourceImageNotFoundError(
+                    f"source image {inputs['source_ami_id']} was not found in region "
+                    f"{inputs['source_region']}; check the image id and the source "
+                    "region, and that this account may read it"
+                )
             )
-        except SourceImageNotFoundError as error:
-            return str(error)
+        if image.get("State") != "available":
+            return (
+                f"source image {inputs['source_ami_id']} is {image.get('State')}, not "
+                "available; wait until it is available, then run the update again"
+            )
         return None
+
+    @staticmethod
+    def _check_name_free(inputs: Mapping[str, Any]) -> str | None:
+        # EC2 rejects a second image of the same name in one region.
+        client = aws.ec2_client(inputs["region"], inputs.get("profile"))
+        taken = images.find_by_name(client, inputs["name"])
+        if taken is None:
+            return None
+        return (
+            f"name {inputs['name']!r} is already used by image {taken['ImageId']} in "
+            f"{inputs['region']}; choose another name, or leave name unset to "
+            "generate one"
+        )
+
+
+def _replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Return the keys whose change replaces the image.
+
+    A generated name is not the user's intent: it differs between an
+    interrupted create and its retry, so it never replaces the image. Its
+    prefix does, because the user chose the prefix.
+    """
+    both_generated = bool(olds.get("name_generated")) and bool(
+        news.get("name_generated")
+    )
+    keys = list(REPLACE_KEYS)
+    if both_generated:
+        keys.remove("name")
+    if not news.get("name_generated"):
+        keys.remove("random_name_prefix")
+    return keys
 
 
 def _needs_delete_first(replaces: list[str], news: Mapping[str, Any]) -> bool:
-    """Tell whether the old image must go first: AWS rejects a second image of
-    the same name in one region, and an explicit name stays the same."""
+    """Tell whether the old image must go first: EC2 rejects a second image of
+    the same name in one region, and an explicit name that stays the same
+    would collide."""
     return bool(replaces) and not news.get("name_generated") and "name" not in replaces
 
 
-def _differs(old: Any, new: Any) -> bool:
+def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
+    old, new = olds.get(key), news.get(key)
     if _is_unknown(new):
         return True
-    # Treat a missing tag map or description like an empty one.
+    # Treat a missing map, string or flag like an empty one.
     return (old or None) != (new or None)

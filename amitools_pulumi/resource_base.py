@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,49 +19,53 @@ from amitools_pulumi.provider import ImageCopyProvider
 OUTPUT_KEYS = (
     "image_id",
     "snapshot_ids",
+    "snapshots_encrypted",
     "lineage_tags",
+    "lineage_tag_drift",
     "creation_date",
 )
 
 
+@dataclasses.dataclass
 class ImageCopyArgs:
-    """Inputs common to both resources."""
+    """Inputs common to both resources; the README lists them with defaults."""
 
-    source_ami_id: pulumi.Input[str]
+    source_ami_id: pulumi.Input[str] | None = None
     """Id of the image to copy (`ami-` followed by hex digits). Required."""
 
-    region: pulumi.Input[str] | None
+    region: pulumi.Input[str] | None = None
     """Region of the new image. Default: `aws:region` from the stack config,
     else boto3's default region (AWS_DEFAULT_REGION or the profile)."""
 
-    name: pulumi.Input[str] | None
+    name: pulumi.Input[str] | None = None
     """Name of the new image. Default: generated once as
     `<random_name_prefix>-<epoch seconds>-<random number>` and kept."""
 
-    random_name_prefix: pulumi.Input[str] | None
+    random_name_prefix: pulumi.Input[str] | None = None
     """Prefix of the generated name. Default: `AMI`."""
 
-    description: pulumi.Input[str] | None
+    description: pulumi.Input[str] | None = None
     """Description of the new image, at most 255 characters."""
 
-    tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None
+    tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
     """User tags for the new image and its snapshots, beside the lineage tags."""
 
-    def __init__(
-        self,
-        source_ami_id: pulumi.Input[str],
-        region: pulumi.Input[str] | None = None,
-        name: pulumi.Input[str] | None = None,
-        random_name_prefix: pulumi.Input[str] | None = None,
-        description: pulumi.Input[str] | None = None,
-        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
-    ) -> None:
-        self.source_ami_id = source_ami_id
-        self.region = region
-        self.name = name
-        self.random_name_prefix = random_name_prefix
-        self.description = description
-        self.tags = tags
+    encrypted: pulumi.Input[bool] | None = None
+    """Encrypt the copy's snapshots. Default: EC2's (a copy of an encrypted
+    image stays encrypted)."""
+
+    kms_key_id: pulumi.Input[str] | None = None
+    """KMS key for an encrypted copy (id, ARN, alias); needs `encrypted=True`."""
+
+    wait_timeout_minutes: pulumi.Input[int] | None = None
+    """How long create waits for the copy to become available. Default: 60."""
+
+    profile: pulumi.Input[str] | None = None
+    """AWS profile for the EC2 calls. Default: `aws:profile` from the stack
+    config, else boto3's default credential chain."""
+
+    allow_delete_with_descendants: pulumi.Input[bool] | None = None
+    """Let destroy delete the image although images made from it still exist."""
 
 
 class ImageCopyResource(pulumi.dynamic.Resource):
@@ -87,11 +92,24 @@ class ImageCopyResource(pulumi.dynamic.Resource):
     tags: pulumi.Output[dict[str, str]]
     """User tags on the image and its snapshots."""
 
+    encrypted: pulumi.Output[bool | None]
+    """The `encrypted` input as given."""
+
+    kms_key_id: pulumi.Output[str | None]
+    """The `kms_key_id` input as given."""
+
+    snapshots_encrypted: pulumi.Output[bool]
+    """Whether every snapshot of the new image is encrypted."""
+
     snapshot_ids: pulumi.Output[list[str]]
     """EBS snapshots that the copy created; destroy deletes exactly these."""
 
     lineage_tags: pulumi.Output[dict[str, str]]
     """The amitools lineage tags written on the image and its snapshots."""
+
+    lineage_tag_drift: pulumi.Output[dict[str, str]]
+    """Lineage tags changed out of band, by live value; the next update
+    writes the managed values back. Empty when there is no drift."""
 
     creation_date: pulumi.Output[str]
     """EC2's creation time of the new image (ISO 8601)."""
@@ -100,32 +118,45 @@ class ImageCopyResource(pulumi.dynamic.Resource):
         self,
         resource_name: str,
         args: ImageCopyArgs,
-        source_region: pulumi.Input[str],
-        region: pulumi.Input[str],
+        source_region: pulumi.Input[str] | None,
         opts: pulumi.ResourceOptions | None,
     ) -> None:
-        props: dict[str, Any] = {
-            "source_ami_id": args.source_ami_id,
-            "source_region": source_region,
-            "region": region,
-            "name": args.name,
-            "random_name_prefix": args.random_name_prefix or DEFAULT_NAME_PREFIX,
-            "description": args.description,
-            "tags": args.tags,
-        }
+        """Register the resource; a `source_region` of None means `region`."""
+        region = args.region if args.region is not None else aws.resolve_region(None)
+        profile = args.profile if args.profile is not None else aws.default_profile()
+        props: dict[str, Any] = _shallow_fields(args)
+        props.update(
+            {
+                "source_region": source_region if source_region is not None else region,
+                "region": region,
+                "profile": profile,
+                "random_name_prefix": args.random_name_prefix or DEFAULT_NAME_PREFIX,
+                # Identifies this resource in the copy's idempotency token.
+                "resource_key": "/".join(
+                    [
+                        pulumi.get_project(),
+                        pulumi.get_stack(),
+                        self._resource_type_name,
+                        resource_name,
+                    ]
+                ),
+            }
+        )
         props.update(dict.fromkeys(OUTPUT_KEYS))
         super().__init__(ImageCopyProvider(), resource_name, props, opts)
 
 
-def build_args(
+def merge_args(
     resource_type: str,
     args: ImageCopyArgs | None,
     overrides: Mapping[str, Any],
 ) -> ImageCopyArgs:
-    """Merge an args object with keyword arguments; keywords win."""
-    values: dict[str, Any] = dict(vars(args)) if args is not None else {}
-    # CopiedAmi handles its source region itself.
-    values.pop("source_region", None)
+    """Merge an args object with keyword arguments; keywords that are set win."""
+    given = _shallow_fields(args) if args is not None else {}
+    # A CopiedAmiArgs also has source_region, which CopiedAmi handles itself.
+    values = {
+        field.name: given.get(field.name) for field in dataclasses.fields(ImageCopyArgs)
+    }
     values.update({key: value for key, value in overrides.items() if value is not None})
     if values.get("source_ami_id") in (None, ""):
         raise InvalidInputError(
@@ -135,8 +166,12 @@ def build_args(
     return ImageCopyArgs(**values)
 
 
-def resolve_region_input(region: pulumi.Input[str] | None) -> pulumi.Input[str]:
-    """Return `region` when given, else the program's default region."""
-    if region is not None:
-        return region
-    return aws.resolve_region(None)
+def keyword_inputs(local_names: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick the keyword inputs out of a resource constructor's locals()."""
+    names = {field.name for field in dataclasses.fields(ImageCopyArgs)}
+    return {key: value for key, value in local_names.items() if key in names}
+
+
+def _shallow_fields(args: ImageCopyArgs) -> dict[str, Any]:
+    # dataclasses.asdict would deep-copy the Outputs inside.
+    return {field.name: getattr(args, field.name) for field in dataclasses.fields(args)}

@@ -28,6 +28,10 @@ LINEAGE_TAG_KEYS = (
 
 CREATE_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
+# Tag that marks a copy with the idempotency token of the resource that
+# started it, so that a create interrupted after CopyImage finds its image.
+TOKEN_TAG = "amitools-pulumi:copy-token"
+
 
 def format_create_date(moment: dt.datetime) -> str:
     """Format an aware datetime as a `create_date` tag value, in UTC."""

@@ -15,7 +15,7 @@ import botocore.session
 
 from amitools_pulumi.errors import InvalidInputError
 from amitools_pulumi.naming import MAX_PREFIX_LENGTH
-from amitools_pulumi.tags import LINEAGE_TAG_KEYS
+from amitools_pulumi.tags import LINEAGE_TAG_KEYS, TOKEN_TAG
 
 IMAGE_ID_PATTERN = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 
@@ -25,10 +25,21 @@ NAME_PREFIX_PATTERN = re.compile(
     rf"^[A-Za-z0-9()\[\] ./\-'@_]{{1,{MAX_PREFIX_LENGTH}}}$"
 )
 
+# A KMS key id, key ARN, alias name or alias ARN, as CopyImage accepts them.
+KMS_KEY_PATTERN = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|mrk-[0-9a-f]{32}"
+    r"|alias/[A-Za-z0-9/_-]{1,250}"
+    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+))$"
+)
+
 MAX_DESCRIPTION_LENGTH = 255
+MIN_WAIT_TIMEOUT_MINUTES = 1
+MAX_WAIT_TIMEOUT_MINUTES = 48 * 60
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
-MAX_USER_TAGS = 45  # EC2 allows 50 tags per resource; the lineage tags take 5.
+# EC2 allows 50 tags per resource. A copy carries 4 lineage tags and a copy token.
+MAX_USER_TAGS = 45
 
 
 @functools.cache
@@ -97,6 +108,40 @@ def check_description(field: str, value: Any) -> str | None:
     return None
 
 
+def check_kms_key(field: str, value: Any, encrypted: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if encrypted is not True:
+        return (
+            f"{field} {value!r} is set but encrypted is not true; set encrypted=True "
+            "to encrypt the copy with that key, or remove kms_key_id"
+        )
+    if not isinstance(value, str) or not KMS_KEY_PATTERN.match(value):
+        return (
+            f"{field} {value!r} is not a KMS key id, key ARN, alias name "
+            "(alias/...) or alias ARN"
+        )
+    return None
+
+
+def check_bool(field: str, value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    return f"{field} {value!r} is not a boolean; use True or False"
+
+
+def check_wait_timeout(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not valid or not MIN_WAIT_TIMEOUT_MINUTES <= value <= MAX_WAIT_TIMEOUT_MINUTES:
+        return (
+            f"{field} {value!r} is out of range; give whole minutes from "
+            f"{MIN_WAIT_TIMEOUT_MINUTES} to {MAX_WAIT_TIMEOUT_MINUTES} (48 hours)"
+        )
+    return None
+
+
 def check_tags(field: str, value: Any) -> list[str]:
     if value is None:
         return []
@@ -119,7 +164,7 @@ def check_tags(field: str, value: Any) -> list[str]:
                 f"{field} key {key!r} uses the reserved 'aws:' prefix; "
                 "choose a key without it"
             )
-        elif key in LINEAGE_TAG_KEYS:
+        elif key in LINEAGE_TAG_KEYS or key == TOKEN_TAG:
             problems.append(
                 f"{field} key {key!r} is a lineage tag that the resource manages; "
                 "remove it from tags"

@@ -269,12 +269,87 @@ def test_diff_replaces_on_source_change(
     provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
 ) -> None:
     image_id, outs = created
-    news = {**clone_inputs, "source_ami_id": "ami-0123456789abcdef0", "name": "renamed"}
+    news = {**clone_inputs, "source_ami_id": "ami-0123456789abcdef0"}
 
     result = provider.diff(image_id, outs, news)
 
-    assert result.replaces == ["source_ami_id", "name"]
+    assert result.replaces == ["source_ami_id"]
     assert result.delete_before_replace is False
+
+
+def test_diff_ignores_a_new_generated_name(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+
+    result = provider.diff(image_id, outs, {**clone_inputs, "name": "AMI-1-2"})
+
+    assert result.changes is False
+
+
+def test_diff_replaces_on_explicit_name(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+    news = {**clone_inputs, "name": "chosen-name", "name_generated": False}
+
+    result = provider.diff(image_id, outs, news)
+
+    assert result.replaces == ["name"]
+    assert result.delete_before_replace is False
+
+
+def test_diff_replaces_on_name_prefix(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+
+    result = provider.diff(
+        image_id, outs, {**clone_inputs, "random_name_prefix": "new"}
+    )
+
+    assert result.replaces == ["random_name_prefix"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("encrypted", True), ("kms_key_id", "alias/images")]
+)
+def test_diff_replaces_on_encryption(
+    provider: ImageCopyProvider,
+    created: tuple[str, dict[str, Any]],
+    clone_inputs: dict,
+    key: str,
+    value: Any,
+) -> None:
+    image_id, outs = created
+
+    result = provider.diff(image_id, outs, {**clone_inputs, key: value})
+
+    assert result.replaces == [key]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("description", "new words"),
+        ("wait_timeout_minutes", 90),
+        ("profile", "other"),
+        ("allow_delete_with_descendants", True),
+    ],
+)
+def test_diff_updates_in_place(
+    provider: ImageCopyProvider,
+    created: tuple[str, dict[str, Any]],
+    clone_inputs: dict,
+    key: str,
+    value: Any,
+) -> None:
+    image_id, outs = created
+
+    result = provider.diff(image_id, outs, {**clone_inputs, key: value})
+
+    assert result.changes is True
+    assert result.replaces == []
 
 
 def test_diff_deletes_first_when_an_explicit_name_stays(
