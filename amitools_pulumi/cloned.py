@@ -52,6 +52,7 @@ class ClonedAmi(ImageCopyResource, module="amitools", name="ClonedAmi"):
         wait_timeout_minutes: pulumi.Input[int] | None = None,
         profile: pulumi.Input[str] | None = None,
         allow_delete_with_descendants: pulumi.Input[bool] | None = None,
+        adopt_image_id: pulumi.Input[str] | None = None,
     ) -> None:
         # Every keyword parameter is an input of the same name.
         merged = merge_args("ClonedAmi", args, keyword_inputs(locals()))

@@ -63,6 +63,7 @@ class CopiedAmi(ImageCopyResource, module="amitools", name="CopiedAmi"):
         wait_timeout_minutes: pulumi.Input[int] | None = None,
         profile: pulumi.Input[str] | None = None,
         allow_delete_with_descendants: pulumi.Input[bool] | None = None,
+        adopt_image_id: pulumi.Input[str] | None = None,
     ) -> None:
         source_region = source_region or getattr(args, "source_region", None)
         if source_region in (None, ""):

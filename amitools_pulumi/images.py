@@ -81,6 +81,13 @@ def snapshot_ids(image: Mapping[str, Any]) -> list[str]:
     return ids
 
 
+def snapshot_exists(client: Any, snapshot_id: str) -> bool:
+    snapshots = client.describe_snapshots(
+        Filters=[{"Name": "snapshot-id", "Values": [snapshot_id]}]
+    )["Snapshots"]
+    return bool(snapshots)
+
+
 def is_encrypted(client: Any, image: Mapping[str, Any]) -> bool:
     """Tell whether every EBS snapshot of the image is encrypted."""
     flags = [

@@ -20,7 +20,8 @@ from typing import Any
 
 import pulumi
 
-from amitools_pulumi import aws, validation
+from amitools_pulumi import aws, images, validation
+from amitools_pulumi.errors import InvalidInputError
 from amitools_pulumi.tags import (
     CREATE_DATE,
     CREATE_TIMESTAMP,
@@ -96,7 +97,7 @@ def _node(image: dict[str, Any], region: str, depth: int) -> LineageNode:
 
 def find_children(
     image_id: str,
-    region: str,
+    region: str | None = None,
     *,
     regions: Iterable[str] | None = None,
     max_depth: int | None = None,
@@ -104,14 +105,21 @@ def find_children(
 ) -> list[LineageNode]:
     """Return the descendants of `image_id` in `region`, nearest first.
 
-    `regions` limits the regions searched for descendants (default: every
-    region enabled for the account). `max_depth` stops the walk after that
+    `region` defaults to the stack's `aws:region`, else boto3's default
+    region. `regions` limits the regions searched for descendants (default:
+    every region enabled for the account). `max_depth` stops the walk after that
     many generations. The result is sorted by depth, then creation time, then
     image id. An image reached twice (a tag cycle) is listed once. `profile`
     selects the AWS profile; None uses boto3's default credential chain.
     """
     validation.require_valid(validation.check_image_id("image_id", image_id))
+    region = aws.resolve_region(region)
     validation.require_valid(validation.check_region("region", region))
+    if isinstance(regions, str):
+        raise InvalidInputError(
+            f"regions {regions!r} is a string; pass a list of region names, "
+            f"e.g. regions=[{regions!r}]"
+        )
     if regions is not None:
         scope = sorted(set(regions))
     else:
@@ -150,6 +158,18 @@ def find_children(
                 next_frontier.append(key)
         frontier = next_frontier
 
+    if (
+        not found
+        and images.describe_image(aws.ec2_client(region, profile), image_id) is None
+    ):
+        # A withdrawn image can still have descendants, so this is no error;
+        # but with none found, a mistyped id deserves a hint.
+        logger.warning(
+            "image %s was not found in %s and has no descendants there; "
+            "check the id and the region",
+            image_id,
+            region,
+        )
     found.sort(key=lambda node: (node.depth, node.create_timestamp, node.image_id))
     return found
 

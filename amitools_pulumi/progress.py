@@ -41,6 +41,16 @@ def _engine() -> Any | None:
 def info(message: str) -> None:
     """Send `message` to the Pulumi CLI as an info diagnostic, or to logging."""
     logger.info("%s", message)
+    _send("INFO", message)
+
+
+def warn(message: str) -> None:
+    """Send `message` to the Pulumi CLI as a warning, or to logging."""
+    logger.warning("%s", message)
+    _send("WARNING", message)
+
+
+def _send(severity: str, message: str) -> None:
     engine = _engine()
     if engine is None:
         return
@@ -48,9 +58,13 @@ def info(message: str) -> None:
     from pulumi.runtime.proto import engine_pb2
 
     try:
-        engine.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message))
-    except Exception as error:  # noqa: BLE001 - progress must never fail a copy
-        logger.debug("could not send progress to the engine: %s", error)
+        engine.Log(
+            engine_pb2.LogRequest(
+                severity=getattr(engine_pb2, severity), message=message
+            )
+        )
+    except Exception as error:  # noqa: BLE001 - a message must never fail a copy
+        logger.debug("could not send a message to the engine: %s", error)
 
 
 class RateLimitedReporter:

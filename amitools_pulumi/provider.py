@@ -23,7 +23,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from amitools_pulumi import aws, copying, images, lineage, validation
+from amitools_pulumi import aws, copying, images, lineage, progress, validation
 from amitools_pulumi.errors import (
     DescendantsExistError,
     MissingLineageTagsError,
@@ -69,6 +69,7 @@ INPUT_KEYS = (
     "allow_delete_with_descendants",
     "resource_key",
     "lineage_tag_drift",
+    "adopt_image_id",
 )
 
 
@@ -110,12 +111,10 @@ class ImageCopyProvider(ResourceProvider):
         inputs["random_name_prefix"] = (
             news.get("random_name_prefix") or DEFAULT_NAME_PREFIX
         )
-        inputs["wait_timeout_minutes"] = (
-            news.get("wait_timeout_minutes") or copying.DEFAULT_WAIT_TIMEOUT_MINUTES
-        )
-        inputs["allow_delete_with_descendants"] = bool(
-            news.get("allow_delete_with_descendants")
-        )
+        if inputs["wait_timeout_minutes"] is None:
+            inputs["wait_timeout_minutes"] = copying.DEFAULT_WAIT_TIMEOUT_MINUTES
+        if inputs["allow_delete_with_descendants"] is None:
+            inputs["allow_delete_with_descendants"] = False
         # The managed lineage tags must have no drift; see read().
         inputs["lineage_tag_drift"] = {}
 
@@ -129,6 +128,9 @@ class ImageCopyProvider(ResourceProvider):
             "wait_timeout_minutes": validation.check_wait_timeout,
             "allow_delete_with_descendants": validation.check_bool,
         }
+        # A ClonedAmi's source_region mirrors its region: report a bad one once.
+        if inputs["source_region"] == inputs["region"]:
+            rules.pop("source_region")
         for field, rule in rules.items():
             if not _is_unknown(inputs[field]):
                 fail(field, rule(field, inputs[field]))
@@ -145,17 +147,32 @@ class ImageCopyProvider(ResourceProvider):
                 ),
             )
 
+        if inputs["adopt_image_id"] is not None and not _is_unknown(
+            inputs["adopt_image_id"]
+        ):
+            fail(
+                "adopt_image_id",
+                validation.check_image_id("adopt_image_id", inputs["adopt_image_id"]),
+            )
+
         inputs["name_generated"] = not news.get("name")
         if inputs["name_generated"]:
             inputs["name"] = self._stable_name(olds, inputs)
         elif _known(inputs["name"]):
             fail("name", validation.check_image_name("name", inputs["name"]))
 
-        # AWS reads happen only when the rules above passed, and only for what
-        # is new: an existing copy keeps working after its source is withdrawn.
-        if not failures and self._source_changed(olds, inputs):
-            fail("source_ami_id", self._check_source(inputs))
-        if not failures and self._explicit_name_changed(olds, inputs):
+        # AWS reads happen only when the rules above passed, and only when a
+        # new image will be made: an existing copy keeps working after its
+        # source is withdrawn.
+        if failures:
+            return CheckResult(inputs, failures)
+        if not olds and _known(inputs["adopt_image_id"]):
+            fail("adopt_image_id", self._check_adoptable(inputs))
+            return CheckResult(inputs, failures)
+        triggers = self._copy_triggers(olds, inputs)
+        if triggers is not None:
+            fail("source_ami_id", self._check_source(inputs, triggers))
+        if self._explicit_name_changed(olds, inputs):
             fail("name", self._check_name_free(inputs))
         return CheckResult(inputs, failures)
 
@@ -176,6 +193,8 @@ class ImageCopyProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        if props.get("adopt_image_id"):
+            return self._create_by_adopting(props)
         explicit_name = None if props.get("name_generated") else props["name"]
         token = copying.copy_token(
             props.get("resource_key") or "",
@@ -210,6 +229,7 @@ class ImageCopyProvider(ResourceProvider):
         client = _client(props)
         image = images.describe_image(client, id_)
         if image is None or image.get("State") == "deregistered":
+            _report_orphaned_snapshots(client, id_, props)
             # An empty id tells the engine that the image is gone.
             return ReadResult(None, {})
 
@@ -283,6 +303,32 @@ class ImageCopyProvider(ResourceProvider):
             aws.ec2_client(region, profile), _id, list(_props.get("snapshot_ids") or [])
         )
 
+    def _create_by_adopting(self, props: dict[str, Any]) -> CreateResult:
+        """Take over an existing tagged image instead of copying."""
+        image_id = props["adopt_image_id"]
+        client = _client(props)
+        image = images.describe_image(client, image_id)
+        if image is None or image.get("State") == "deregistered":
+            raise SourceImageNotFoundError(
+                f"adopt_image_id {image_id} was not found in region {props['region']}"
+            )
+        old_user_tags, live_lineage = images.split_tags(image.get("Tags"))
+        outs = self._adopt(client, image_id, props, image, live_lineage)
+        resources = [image_id, *outs["snapshot_ids"]]
+        images.update_tags(client, resources, old_user_tags, props.get("tags") or {})
+        images.write_tags(client, outs["snapshot_ids"], live_lineage)
+        outs.update(
+            {
+                "tags": props.get("tags") or {},
+                "description": props.get("description"),
+                "creation_date": image.get("CreationDate"),
+                "lineage_tag_drift": {},
+            }
+        )
+        if props.get("description") is not None:
+            images.set_description(client, image_id, props["description"])
+        return CreateResult(image_id, outs)
+
     @staticmethod
     def _adopt(
         client: Any,
@@ -291,13 +337,13 @@ class ImageCopyProvider(ResourceProvider):
         image: Mapping[str, Any],
         live_lineage: Mapping[str, str],
     ) -> dict[str, Any]:
-        """Build the outputs of an existing image that `import` adopts."""
+        """Build the outputs of an existing image that the resource takes over."""
         if SOURCE_IMAGE not in live_lineage:
             raise MissingLineageTagsError(
                 f"image {image_id} in {props['region']} has no amitools lineage tags "
                 "(source_image, source_region, create_date, create_timestamp), so it "
                 "cannot be adopted as a copy; tag it first, or copy it with a new "
-                "ClonedAmi instead of importing it"
+                "ClonedAmi instead of adopting it"
             )
         outs = {key: props.get(key) for key in INPUT_KEYS}
         outs.update(
@@ -337,13 +383,21 @@ class ImageCopyProvider(ResourceProvider):
         return generate_image_name(prefix if _known(prefix) else DEFAULT_NAME_PREFIX)
 
     @staticmethod
-    def _source_changed(olds: Mapping[str, Any], inputs: Mapping[str, Any]) -> bool:
+    def _copy_triggers(
+        olds: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> list[str] | None:
+        """Return the inputs whose change makes a new copy ([] for a new
+        resource), or None when no copy will be made or the source is unknown."""
         if not all(_known(inputs[key]) for key in ("source_ami_id", "source_region")):
-            return False
-        return (
-            olds.get("source_ami_id") != inputs["source_ami_id"]
-            or olds.get("source_region") != inputs["source_region"]
-        )
+            return None
+        if not olds:
+            return []
+        changed = [
+            key
+            for key in _replace_keys(olds, inputs)
+            if not _is_unknown(inputs.get(key)) and _differs(olds, inputs, key)
+        ]
+        return changed or None
 
     @staticmethod
     def _explicit_name_changed(
@@ -358,21 +412,59 @@ class ImageCopyProvider(ResourceProvider):
         )
 
     @staticmethod
-    def _check_source(inputs: Mapping[str, Any]) -> str | None:
-        client = aws.ec2_client(inputs["source_region"], inputs.get("profile"))
-        image = images.describe_image(client, inputs["source_ami_id"])
+    def _check_source(inputs: Mapping[str, Any], triggers: list[str]) -> str | None:
+        """Return why the source cannot be copied now, or None when it can."""
+        image_id, region = inputs["source_ami_id"], inputs["source_region"]
+        image = images.describe_image(
+            aws.ec2_client(region, inputs.get("profile")), image_id
+        )
+        why = ""
+        if triggers:
+            why = f" (changing {', '.join(triggers)} makes a new copy of the source)"
         if image is None or image.get("State") == "deregistered":
-            return str(
-                SourceImageNotFoundError(
-                    f"source image {inputs['source_ami_id']} was not found in region "
-                    f"{inputs['source_region']}; check the image id and the source "
-                    "region, and that this account may read it"
-                )
+            return (
+                f"source image {image_id} was not found in region {region}{why}; check "
+                "the image id and the source region, and that this account may read it"
             )
         if image.get("State") != "available":
             return (
-                f"source image {inputs['source_ami_id']} is {image.get('State')}, not "
-                "available; wait until it is available, then run the update again"
+                f"source image {image_id} is {image.get('State')}, not available{why}; "
+                "wait until it is available, then run the update again"
+            )
+        return None
+
+    @staticmethod
+    def _check_adoptable(inputs: Mapping[str, Any]) -> str | None:
+        """Return why the image to adopt cannot be, or None when it can."""
+        image_id = inputs["adopt_image_id"]
+        image = images.describe_image(_client(inputs), image_id)
+        if image is None or image.get("State") == "deregistered":
+            return (
+                f"adopt_image_id {image_id} was not found in region "
+                f"{inputs['region']}; check the id and the region"
+            )
+        _user, live_lineage = images.split_tags(image.get("Tags"))
+        parent = live_lineage.get(SOURCE_IMAGE)
+        parent_region = live_lineage.get(SOURCE_REGION, inputs["region"])
+        if parent is None:
+            return (
+                f"adopt_image_id {image_id} has no amitools lineage tags; tag it with "
+                "source_image and source_region first, or copy the source instead"
+            )
+        if (parent, parent_region) != (
+            inputs["source_ami_id"],
+            inputs["source_region"],
+        ):
+            return (
+                f"adopt_image_id {image_id} was made from {parent} in {parent_region}, "
+                f"not from source_ami_id {inputs['source_ami_id']} in "
+                f"{inputs['source_region']}; set source_ami_id and source_region to "
+                "match its lineage tags"
+            )
+        if not inputs["name_generated"] and image.get("Name") != inputs["name"]:
+            return (
+                f"adopt_image_id {image_id} is named {image.get('Name')!r}, not "
+                f"{inputs['name']!r}; leave name unset or set it to the image's name"
             )
         return None
 
@@ -387,6 +479,27 @@ class ImageCopyProvider(ResourceProvider):
             f"name {inputs['name']!r} is already used by image {taken['ImageId']} in "
             f"{inputs['region']}; choose another name, or leave name unset to "
             "generate one"
+        )
+
+
+def _report_orphaned_snapshots(
+    client: Any, image_id: str, props: Mapping[str, Any]
+) -> None:
+    """Warn about snapshots of a vanished image that still exist.
+
+    Refresh never deletes them: they may be the last copy of the image's data,
+    from which it can be registered again.
+    """
+    remaining = [
+        snapshot_id
+        for snapshot_id in props.get("snapshot_ids") or []
+        if images.snapshot_exists(client, snapshot_id)
+    ]
+    if remaining:
+        progress.warn(
+            f"image {image_id} in {props.get('region')} is gone, but its snapshots "
+            f"{', '.join(remaining)} remain; register an image from them with "
+            "RegisterImage, or delete them with DeleteSnapshot"
         )
 
 
@@ -410,9 +523,14 @@ def _replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]
 
 def _needs_delete_first(replaces: list[str], news: Mapping[str, Any]) -> bool:
     """Tell whether the old image must go first: EC2 rejects a second image of
-    the same name in one region, and an explicit name that stays the same
-    would collide."""
-    return bool(replaces) and not news.get("name_generated") and "name" not in replaces
+    the same name in one region, so an explicit name that stays the same in
+    the same region would collide."""
+    return (
+        bool(replaces)
+        and not news.get("name_generated")
+        and "name" not in replaces
+        and "region" not in replaces
+    )
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:

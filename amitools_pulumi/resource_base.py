@@ -67,6 +67,10 @@ class ImageCopyArgs:
     allow_delete_with_descendants: pulumi.Input[bool] | None = None
     """Let destroy delete the image although images made from it still exist."""
 
+    adopt_image_id: pulumi.Input[str] | None = None
+    """Take over this existing image instead of copying. It must carry lineage
+    tags naming `source_ami_id` and `source_region`. Read only at create."""
+
 
 class ImageCopyResource(pulumi.dynamic.Resource):
     """Base of the two resources: one new image copied from a source image."""
@@ -158,6 +162,14 @@ def merge_args(
         field.name: given.get(field.name) for field in dataclasses.fields(ImageCopyArgs)
     }
     values.update({key: value for key, value in overrides.items() if value is not None})
+    tags = values.get("tags")
+    if isinstance(tags, Mapping):
+        empty = sorted(str(key) for key, value in tags.items() if value is None)
+        if empty:
+            raise InvalidInputError(
+                f"{resource_type}: tags {', '.join(empty)} have no value; give each "
+                "tag a string value, or leave the tag out"
+            )
     if values.get("source_ami_id") in (None, ""):
         raise InvalidInputError(
             f"{resource_type}: source_ami_id is missing; pass the id of the image "

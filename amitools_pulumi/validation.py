@@ -99,11 +99,12 @@ def check_name_prefix(field: str, value: Any) -> str | None:
 def check_description(field: str, value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION_LENGTH:
-        length = len(value) if isinstance(value, str) else "not a string"
+    if not isinstance(value, str):
+        return f"{field} {value!r} is not a string; pass the description as text"
+    if len(value) > MAX_DESCRIPTION_LENGTH:
         return (
-            f"{field} is too long ({length}); AWS allows at most "
-            f"{MAX_DESCRIPTION_LENGTH} characters, so shorten it"
+            f"{field} is too long ({len(value)} characters); AWS allows at most "
+            f"{MAX_DESCRIPTION_LENGTH}, so shorten it"
         )
     return None
 

@@ -9,12 +9,17 @@ import pytest
 from pulumi.output import Unknown
 
 from amitools_pulumi import aws
-from amitools_pulumi.errors import CopyFailedError
+from amitools_pulumi.errors import (
+    CopyFailedError,
+    DescendantsExistError,
+    MissingLineageTagsError,
+)
 from amitools_pulumi.provider import ImageCopyProvider
 from tests.conftest import COPY_REGION, HOME_REGION
 from tests.helpers import (
     describe,
     image_tags,
+    moto_image,
     own_image_ids,
     snapshot_exists,
     snapshot_tags,
@@ -116,7 +121,7 @@ def test_check_uses_the_name_prefix(
             "random_name_prefix",
             "not a valid name prefix",
         ),
-        ({"description": "d" * 300}, "description", "too long (300)"),
+        ({"description": "d" * 300}, "description", "too long (300 characters)"),
         ({"tags": {"aws:x": "y"}}, "tags", "reserved 'aws:' prefix"),
     ],
 )
@@ -361,13 +366,47 @@ def test_diff_deletes_first_when_an_explicit_name_stays(
         **clone_inputs,
         "name": "fixed-name",
         "name_generated": False,
+        "source_ami_id": "ami-0123456789abcdef0",
+    }
+
+    result = provider.diff(image_id, olds, news)
+
+    assert result.replaces == ["source_ami_id"]
+    assert result.delete_before_replace is True
+
+
+def test_diff_creates_first_when_an_explicit_name_moves_region(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
+) -> None:
+    image_id, outs = created
+    olds = {**outs, "name": "fixed-name", "name_generated": False}
+    news = {
+        **clone_inputs,
+        "name": "fixed-name",
+        "name_generated": False,
         "region": "eu-west-1",
     }
 
     result = provider.diff(image_id, olds, news)
 
     assert result.replaces == ["region"]
-    assert result.delete_before_replace is True
+    assert result.delete_before_replace is False
+
+
+def test_read_warns_about_snapshots_of_a_vanished_image(
+    provider: ImageCopyProvider,
+    created: tuple[str, dict[str, Any]],
+    ec2: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    image_id, outs = created
+    ec2(HOME_REGION).deregister_image(ImageId=image_id)
+
+    with caplog.at_level("WARNING", logger="amitools_pulumi.progress"):
+        result = provider.read(image_id, outs)
+
+    assert result.id is None
+    assert f"snapshots {outs['snapshot_ids'][0]} remain" in caplog.text
 
 
 def test_update_changes_user_tags_and_keeps_lineage(
@@ -434,3 +473,237 @@ def test_failed_copy_leaves_nothing_behind(
         client.meta.events.unregister("after-call.ec2.DescribeImages", report_failed)
 
     assert own_image_ids(ec2(HOME_REGION)) == before
+
+
+@pytest.mark.parametrize(
+    ("news", "field", "fragment"),
+    [
+        ({"kms_key_id": "alias/images"}, "kms_key_id", "but encrypted is not true"),
+        (
+            {"encrypted": True, "kms_key_id": "not a key"},
+            "kms_key_id",
+            "is not a KMS key id",
+        ),
+        ({"encrypted": "yes"}, "encrypted", "is not a boolean"),
+        ({"wait_timeout_minutes": 0}, "wait_timeout_minutes", "is out of range"),
+        ({"wait_timeout_minutes": 2881}, "wait_timeout_minutes", "is out of range"),
+        (
+            {"allow_delete_with_descendants": "no"},
+            "allow_delete_with_descendants",
+            "boolean",
+        ),
+        (
+            {"tags": {"amitools-pulumi:copy-token": "x"}},
+            "tags",
+            "that the resource manages",
+        ),
+    ],
+)
+def test_check_rejects_option(
+    provider: ImageCopyProvider,
+    foundation_image_id: str,
+    news: dict[str, Any],
+    field: str,
+    fragment: str,
+) -> None:
+    base = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+    }
+
+    failures = failures_of(provider, {**base, **news})
+
+    assert fragment in failures[field]
+
+
+@pytest.mark.parametrize(
+    "key_id",
+    [
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "mrk-1234abcd12ab34cd56ef1234567890ab",
+        "alias/ami-copies",
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:123456789012:alias/ami-copies",
+    ],
+)
+def test_check_accepts_kms_key_forms(
+    provider: ImageCopyProvider, foundation_image_id: str, key_id: str
+) -> None:
+    news = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+        "encrypted": True,
+        "kms_key_id": key_id,
+    }
+
+    assert failures_of(provider, news) == {}
+
+
+def test_check_rejects_a_taken_explicit_name(
+    provider: ImageCopyProvider,
+    created: tuple[str, dict[str, Any]],
+    foundation_image_id: str,
+) -> None:
+    _image_id, outs = created
+    news = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+        "name": outs["name"],
+    }
+
+    failures = failures_of(provider, news)
+
+    assert f"name {outs['name']!r} is already used by image" in failures["name"]
+
+
+def test_check_rejects_a_pending_source(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]]
+) -> None:
+    image_id, _outs = created
+    moto_image(HOME_REGION, image_id).state = "pending"
+    news = {
+        "source_ami_id": image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+    }
+
+    try:
+        failures = failures_of(provider, news)
+    finally:
+        moto_image(HOME_REGION, image_id).state = "available"
+
+    assert "is pending, not available" in failures["source_ami_id"]
+
+
+def test_create_resumes_a_copy_with_the_same_token(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
+) -> None:
+    inputs = {**clone_inputs, "resource_key": "project/stack/type/resumed"}
+    first = provider.create(inputs)
+    before = own_image_ids(ec2(HOME_REGION))
+
+    # A retry after an interruption checks again and gets a new generated name.
+    retry = provider.create({**inputs, "name": "AMI-1-2"})
+    after = own_image_ids(ec2(HOME_REGION))
+    provider.delete(first.id, first.outs)
+
+    assert retry.id == first.id
+    assert after == before
+    assert retry.outs["lineage_tags"] == first.outs["lineage_tags"]
+
+
+def test_read_reports_lineage_tag_drift(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+    ec2(HOME_REGION).create_tags(
+        Resources=[image_id], Tags=[{"Key": "source_image", "Value": "ami-00000000"}]
+    )
+
+    result = provider.read(image_id, outs)
+
+    assert result.outs["lineage_tag_drift"] == {"source_image": "ami-00000000"}
+    assert result.inputs["lineage_tag_drift"] == {"source_image": "ami-00000000"}
+    assert result.outs["lineage_tags"] == outs["lineage_tags"]
+
+
+def test_update_writes_drifted_lineage_tags_back(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+    ec2(HOME_REGION).delete_tags(Resources=[image_id], Tags=[{"Key": "create_date"}])
+    refreshed = provider.read(image_id, outs).outs
+
+    result = provider.update(image_id, refreshed, {**outs, "lineage_tag_drift": {}})
+    tags = image_tags(ec2(HOME_REGION), image_id)
+
+    assert refreshed["lineage_tag_drift"] == {"create_date": ""}
+    assert tags["create_date"] == outs["lineage_tags"]["create_date"]
+    assert result.outs["lineage_tag_drift"] == {}
+
+
+def test_read_adopts_a_tagged_image_on_import(
+    provider: ImageCopyProvider,
+    created: tuple[str, dict[str, Any]],
+    clone_inputs: dict[str, Any],
+    foundation_image_id: str,
+) -> None:
+    image_id, outs = created
+
+    result = provider.read(image_id, clone_inputs)
+
+    assert result.id == image_id
+    assert result.outs["image_id"] == image_id
+    assert result.outs["name"] == outs["name"]
+    assert result.outs["source_ami_id"] == foundation_image_id
+    assert result.outs["snapshot_ids"] == outs["snapshot_ids"]
+    assert result.outs["lineage_tags"] == outs["lineage_tags"]
+
+
+def test_read_rejects_import_of_an_untagged_image(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
+) -> None:
+    client = ec2(HOME_REGION)
+    untagged = client.copy_image(
+        SourceImageId=clone_inputs["source_ami_id"],
+        SourceRegion=HOME_REGION,
+        Name="untagged",
+    )["ImageId"]
+
+    try:
+        with pytest.raises(
+            MissingLineageTagsError, match="has no amitools lineage tags"
+        ):
+            provider.read(untagged, clone_inputs)
+    finally:
+        client.deregister_image(ImageId=untagged)
+
+
+def test_delete_refuses_while_descendants_exist(
+    provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], ec2: Any
+) -> None:
+    image_id, outs = created
+    client = ec2(HOME_REGION)
+    child = client.copy_image(
+        SourceImageId=image_id, SourceRegion=HOME_REGION, Name="child-of-clone"
+    )["ImageId"]
+    client.create_tags(
+        Resources=[child],
+        Tags=[
+            {"Key": "source_image", "Value": image_id},
+            {"Key": "source_region", "Value": HOME_REGION},
+        ],
+    )
+
+    try:
+        with pytest.raises(DescendantsExistError) as raised:
+            provider.delete(image_id, outs)
+    finally:
+        client.deregister_image(ImageId=child)
+
+    assert f"{child} (us-east-1, child-of-clone)" in str(raised.value)
+    assert "allow_delete_with_descendants=True" in str(raised.value)
+    assert describe(client, image_id)["State"] == "available"
+
+
+def test_delete_with_descendants_when_allowed(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
+) -> None:
+    created = provider.create({**clone_inputs, "allow_delete_with_descendants": True})
+    client = ec2(HOME_REGION)
+    child = client.copy_image(
+        SourceImageId=created.id, SourceRegion=HOME_REGION, Name="kept-child"
+    )["ImageId"]
+    client.create_tags(
+        Resources=[child], Tags=[{"Key": "source_image", "Value": created.id}]
+    )
+
+    provider.delete(created.id, created.outs)
+    remaining = own_image_ids(client)
+    client.deregister_image(ImageId=child)
+
+    assert created.id not in remaining
+    assert child in remaining

@@ -49,7 +49,7 @@ def test_image_name_accepts_every_allowed_character() -> None:
 def test_description_longer_than_255_is_rejected() -> None:
     problem = validation.check_description("description", "d" * 256)
 
-    assert "too long (256)" in problem
+    assert "too long (256 characters)" in problem
 
 
 def test_tags_reject_reserved_prefix() -> None:

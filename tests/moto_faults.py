@@ -1,0 +1,151 @@
+"""EC2 behaviour that moto lacks, added through moto's own backend objects.
+
+moto makes every copy `available` at once, never ends one `failed`, and drops
+the Encrypted and KmsKeyId parameters of CopyImage. Real EC2 keeps a copy
+`pending` for minutes, can end it `failed` with a state reason, and encrypts
+the copy's snapshots when asked (or when the source is encrypted). The
+classes here patch moto in the test process; its server thread shares the
+backends, so the provider, a separate process, sees the same behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from moto.ec2.models.amis import AmiBackend
+from moto.ec2.responses.amis import AmisResponse
+
+
+class CopyControl:
+    """Hold new copies `pending`, end them `failed`, and count their polls.
+
+    It also applies CopyImage's TagSpecifications to the image, which real EC2
+    writes atomically with the copy and moto ignores.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.copies: list[Any] = []
+        self.polls: dict[str, int] = {}
+        self.release_after_polls: int | None = None
+        self.fail_with: str | None = None
+        self.holding = True
+        self.polled = threading.Event()
+        original_copy = AmiBackend.copy_image
+        original_describe = AmiBackend.describe_images
+        original_response = AmisResponse.copy_image
+        control = self
+
+        def copy_image(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            image = original_copy(backend, *args, **kwargs)
+            if control.fail_with is not None:
+                image.state = "failed"
+                image.state_reason = {
+                    "Code": "Client.Error",
+                    "Message": control.fail_with,
+                }
+            elif control.holding:
+                image.state = "pending"
+            control.copies.append(image)
+            return image
+
+        def copy_image_response(response: Any) -> Any:
+            result = original_response(response)
+            image_id = result.result["ImageId"]
+            for spec in response._get_param("TagSpecifications", []) or []:
+                if spec.get("ResourceType") == "image":
+                    pairs = spec.get("Tag") or spec.get("Tags") or []
+                    tags = {pair["Key"]: pair.get("Value", "") for pair in pairs}
+                    response.ec2_backend.create_tags([image_id], tags)
+            return result
+
+        def describe_images(
+            backend: Any, ami_ids: Any = None, *args: Any, **kwargs: Any
+        ) -> Any:
+            for image in control.copies:
+                if ami_ids and image.id in ami_ids:
+                    control._polled(image)
+            return original_describe(backend, ami_ids, *args, **kwargs)
+
+        monkeypatch.setattr(AmiBackend, "copy_image", copy_image)
+        monkeypatch.setattr(AmiBackend, "describe_images", describe_images)
+        monkeypatch.setattr(AmisResponse, "copy_image", copy_image_response)
+
+    def _polled(self, image: Any) -> None:
+        count = self.polls.get(image.id, 0) + 1
+        self.polls[image.id] = count
+        # The first poll is the existence check; later ones are the wait loop.
+        if count >= 2:
+            self.polled.set()
+        limit = self.release_after_polls
+        if image.state == "pending" and limit is not None and count >= limit:
+            image.state = "available"
+
+    def release(self) -> None:
+        """Make every held copy available, and stop holding new ones."""
+        self.holding = False
+        for image in self.copies:
+            if image.state == "pending":
+                image.state = "available"
+
+
+class EncryptionEmulation:
+    """Apply CopyImage's Encrypted and KmsKeyId, and record what was sent."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.requests: list[dict[str, Any]] = []
+        original = AmisResponse.copy_image
+        emulation = self
+
+        def copy_image(response: Any) -> Any:
+            encrypted = response._get_param("Encrypted")
+            kms_key_id = response._get_param("KmsKeyId")
+            source_id = response._get_param("SourceImageId")
+            source_region = response._get_param("SourceRegion")
+            emulation.requests.append(
+                {
+                    "Encrypted": encrypted,
+                    "KmsKeyId": kms_key_id,
+                    "SourceImageId": source_id,
+                }
+            )
+            result = original(response)
+
+            copy = response.ec2_backend.amis[result.result["ImageId"]]
+            source = _find_image(response, source_region, source_id)
+            if encrypted in (True, "true") or (
+                source and source.ebs_snapshot.encrypted
+            ):
+                copy.ebs_snapshot.encrypted = True
+                copy.ebs_snapshot.kms_key_id = kms_key_id or "alias/aws/ebs"
+            return result
+
+        monkeypatch.setattr(AmisResponse, "copy_image", copy_image)
+
+
+class DescriptionEmulation:
+    """Apply ModifyImageAttribute's Description, which moto accepts and drops."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        original = AmisResponse.modify_image_attribute
+
+        def modify_image_attribute(response: Any) -> Any:
+            description = response._get_param("Description.Value")
+            if description is None:
+                description = (response._get_param("Description") or {}).get("Value")
+            result = original(response)
+            if description is not None:
+                image_id = response._get_param("ImageId")
+                response.ec2_backend.amis[image_id].description = description
+            return result
+
+        monkeypatch.setattr(
+            AmisResponse, "modify_image_attribute", modify_image_attribute
+        )
+
+
+def _find_image(response: Any, region: str, image_id: str) -> Any:
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[response.current_account][region].amis.get(image_id)
