@@ -23,7 +23,7 @@ DEFAULT_WAIT_TIMEOUT_MINUTES = 60
 
 @dataclass(frozen=True)
 class CopySpec:
-    """What one copy must produce: source, destination and the new image's metadata."""
+    """Source, destination and metadata of one copy."""
 
     source_ami_id: str
     source_region: str

@@ -3,7 +3,7 @@
 The dynamic provider runs as `python -m pulumi.dynamic ENGINE_ADDRESS`, a
 process in which `pulumi.log` has no engine and would only print to stderr.
 This module sends messages to the engine address that the engine passed on
-the command line, so they show in `pulumi up` output; elsewhere (unit tests,
+the command line, so they show in `pulumi up` output. Elsewhere (unit tests,
 plain Python) they go to the standard logging module.
 """
 

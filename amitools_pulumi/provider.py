@@ -95,7 +95,7 @@ def _client(props: Mapping[str, Any]) -> Any:
 class ImageCopyProvider(ResourceProvider):
     """Create, read, update and delete one image copy with lineage tags."""
 
-    # The provider holds no secret, so the state may show it in clear text.
+    # The provider contains no secret, so the state may show it in clear text.
     serialize_as_secret_always = False
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

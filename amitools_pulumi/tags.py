@@ -1,8 +1,8 @@
 """The amitools lineage tags: names, formats and helpers.
 
 Every image made by amitools carries tags that name its parent. `source_image`
-and `source_region` point at the parent image; `source_instance` is set only
-when the image was made from an instance (CreateImage), never for copies;
+and `source_region` point at the parent image. `source_instance` is set only
+when the image was made from an instance (CreateImage), never for copies.
 `create_date` (UTC, `YYYYMMDDTHHMMSSZ`) and `create_timestamp` (epoch seconds)
 record one instant, the moment the image was made.
 """

@@ -1,7 +1,7 @@
 """Fixtures: moto's EC2 server on 127.0.0.1, the real Pulumi CLI, and stacks.
 
 Every AWS call in the suite goes to the moto server through AWS_ENDPOINT_URL,
-with dummy credentials; the instance metadata service is disabled so that no
+with dummy credentials. The instance metadata service is disabled, so no
 credential lookup leaves the machine.
 """
 
@@ -141,12 +141,18 @@ def make_stack(
 ) -> Iterator[Callable[..., auto.Stack]]:
     """Return a factory of stacks that run a program folder; destroy them after.
 
+    `config` sets stack config values; `env` adds environment variables.
+
     Each stack gets its own project folder and file backend under tmp_path, so
     tests never share Pulumi state.
     """
     stacks: list[auto.Stack] = []
 
-    def factory(program: Path, config: dict[str, str] | None = None) -> auto.Stack:
+    def factory(
+        program: Path,
+        config: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> auto.Stack:
         number = next(_stack_numbers)
         project_dir = tmp_path / f"project-{number}"
         project_dir.mkdir()
@@ -155,12 +161,16 @@ def make_stack(
         )
         backend = tmp_path / f"backend-{number}"
         backend.mkdir()
-        env = {**pulumi_env, "PULUMI_BACKEND_URL": backend.as_uri()}
+        stack_env = {
+            **pulumi_env,
+            **(env or {}),
+            "PULUMI_BACKEND_URL": backend.as_uri(),
+        }
         stack = auto.create_stack(
             f"test{number}",
             work_dir=str(project_dir),
             opts=auto.LocalWorkspaceOptions(
-                env_vars=env, pulumi_command=pulumi_command
+                env_vars=stack_env, pulumi_command=pulumi_command
             ),
         )
         stack.set_config("aws:region", auto.ConfigValue(HOME_REGION))

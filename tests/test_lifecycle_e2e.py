@@ -32,7 +32,7 @@ def outputs_of(result: Any) -> dict[str, Any]:
 
 
 def clone_state(stack: auto.Stack) -> dict[str, Any]:
-    """Return the outputs of the stack's image resource as the state holds them."""
+    """Return the outputs of the stack's image resource as stored in the state."""
     resources = stack.export_stack().deployment["resources"]
     return next(r for r in resources if r["type"].endswith("Ami"))["outputs"]
 
@@ -435,3 +435,44 @@ def kill_dynamic_providers() -> int:
             os.kill(pid, signal.SIGKILL)
             killed += 1
     return killed
+
+
+def test_profile_from_stack_config_signs_the_calls(
+    make_stack: Any,
+    foundation_image_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[amitools-test]\n"
+        "aws_access_key_id = AKIAPROFILETEST0001\n"
+        "aws_secret_access_key = profile-secret\n"
+    )
+    signers = record_copy_signers(monkeypatch)
+    stack = make_stack(
+        IMAGE_COPY,
+        {"sourceAmiId": foundation_image_id, "aws:profile": "amitools-test"},
+        env={"AWS_SHARED_CREDENTIALS_FILE": str(credentials)},
+    )
+
+    stack.up()
+
+    assert signers == ["AKIAPROFILETEST0001"]
+    assert clone_state(stack)["profile"] == "amitools-test"
+
+
+def record_copy_signers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the access key that signed each CopyImage request moto serves."""
+    from moto.ec2.responses.amis import AmisResponse
+
+    signers: list[str] = []
+    original = AmisResponse.copy_image
+
+    def copy_image(response: Any) -> Any:
+        authorization = response.headers.get("Authorization", "")
+        signers.append(authorization.split("Credential=")[1].split("/")[0])
+        return original(response)
+
+    monkeypatch.setattr(AmisResponse, "copy_image", copy_image)
+    return signers

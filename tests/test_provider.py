@@ -165,7 +165,7 @@ def test_check_accepts_an_unknown_source(provider: ImageCopyProvider) -> None:
     assert provider.check({}, news).failures == []
 
 
-def test_check_does_not_recheck_the_source_of_an_existing_copy(
+def test_check_skips_source_of_existing_copy(
     provider: ImageCopyProvider, clone_inputs: dict[str, Any]
 ) -> None:
     # The vendor withdrew the source: the existing copy must stay manageable.
@@ -375,7 +375,7 @@ def test_diff_deletes_first_when_an_explicit_name_stays(
     assert result.delete_before_replace is True
 
 
-def test_diff_creates_first_when_an_explicit_name_moves_region(
+def test_diff_region_move_creates_first(
     provider: ImageCopyProvider, created: tuple[str, dict[str, Any]], clone_inputs: dict
 ) -> None:
     image_id, outs = created
