@@ -8,6 +8,7 @@ credential chain and `AWS_PROFILE` itself.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -47,6 +48,11 @@ def ec2_client(region: str, profile: str | None = None) -> Any:
             client = session.client("ec2", region_name=region, config=RETRY_CONFIG)
             _clients[key] = client
     return client
+
+
+def custom_endpoint() -> str | None:
+    """Return AWS_ENDPOINT_URL when EC2 calls go to an emulator or proxy."""
+    return os.environ.get("AWS_ENDPOINT_URL_EC2") or os.environ.get("AWS_ENDPOINT_URL")
 
 
 def default_region() -> str | None:

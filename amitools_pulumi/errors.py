@@ -21,7 +21,11 @@ class RegionNotFoundError(AmitoolsError):
     """No AWS region was given and none could be found in config or environment."""
 
 
-class SourceImageNotFoundError(AmitoolsError):
+class ImageNotFoundError(AmitoolsError):
+    """An image does not exist in the region where it was looked for."""
+
+
+class SourceImageNotFoundError(ImageNotFoundError):
     """The source image of a copy does not exist in its region."""
 
 

@@ -1,11 +1,17 @@
-"""Lineage queries: the descendants of an image, across regions.
+"""Lineage queries: the descendants and the ancestors of an image, across regions.
 
-An image's parent is named by its `source_image` and `source_region` tags (an
-image without `source_region` has its parent in its own region). To find the
-descendants of one image, each region in scope is listed once, with a
-server-side filter to this account's images that carry a `source_image` tag,
-and the tree is walked in memory. The cost is one paginated DescribeImages per
-region, whatever the depth.
+Two kinds of evidence link an image to its parent: the amitools tags
+`source_image` and `source_region` (no `source_region` tag means the child's
+own region), and EC2's native `SourceImageId` and `SourceImageRegion`
+attributes, which AWS sets on images made by CreateImage or CopyImage since
+that feature exists. The tags win where both exist and disagree; the node then
+reports the conflict.
+
+A query lists each region in scope once: one paginated DescribeImages with
+`Owners=["self"]` per region, run concurrently. Tags and native attributes
+cannot be combined in one server-side filter (filters of different names are
+ANDed), so the listing takes the account's own images and classifies them
+here. Walking the graph afterwards costs no further call, whatever the depth.
 """
 
 from __future__ import annotations
@@ -13,15 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
-import pulumi
+import botocore.exceptions
+from botocore.parsers import ResponseParserError
 
 from amitools_pulumi import aws, images, validation
-from amitools_pulumi.errors import InvalidInputError
+from amitools_pulumi.errors import ImageNotFoundError, InvalidInputError
 from amitools_pulumi.tags import (
     CREATE_DATE,
     CREATE_TIMESTAMP,
@@ -35,42 +42,127 @@ logger = logging.getLogger(__name__)
 
 _MAX_WORKERS = 8
 
+Evidence = Literal["tag", "native", "both", "none"]
+ImageKey = tuple[str, str]  # (image id, region)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image as listed, with the parents that its tags and attributes name."""
+
+    image_id: str
+    region: str
+    name: str
+    owner: str
+    state: str
+    create_date: str
+    create_timestamp: int
+    tag_parent: ImageKey | None
+    native_parent: ImageKey | None
+
+    @property
+    def key(self) -> ImageKey:
+        return (self.image_id, self.region)
+
+    @property
+    def parent(self) -> ImageKey | None:
+        """The parent to follow: the tags' when present, else the native one."""
+        return self.tag_parent or self.native_parent
+
+    @property
+    def evidence(self) -> Evidence:
+        if self.tag_parent and self.native_parent:
+            return "both"
+        if self.tag_parent:
+            return "tag"
+        return "native" if self.native_parent else "none"
+
+    @property
+    def conflict(self) -> str | None:
+        if (
+            self.tag_parent
+            and self.native_parent
+            and self.tag_parent != self.native_parent
+        ):
+            return (
+                f"tags name {self.tag_parent[0]} ({self.tag_parent[1]}), but EC2's "
+                f"SourceImageId names {self.native_parent[0]} ({self.native_parent[1]})"
+            )
+        return None
+
 
 @dataclass(frozen=True)
 class LineageNode:
-    """One image in a lineage, with its place relative to the queried image."""
+    """One image in a lineage, placed relative to the queried image.
+
+    `depth` counts generations from the queried image: 1 for its children (or
+    its parent, for ancestors). `missing` marks a parent that no longer exists:
+    only its id and region are known. `cycle` marks an image whose tags lead
+    back into the lineage; the walk stops there.
+    """
 
     image_id: str
     name: str
     region: str
-    parent_image_id: str
-    parent_region: str
+    parent_image_id: str | None
+    parent_region: str | None
     depth: int
     create_date: str
-    create_timestamp: int
+    create_timestamp: int | None
+    owner: str
+    state: str
+    evidence: Evidence
+    conflict: str | None = None
+    missing: bool = False
+    cycle: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def enabled_regions(region: str, profile: str | None = None) -> list[str]:
-    """Return the regions enabled for the account, asking EC2 in `region`."""
-    response = aws.ec2_client(region, profile).describe_regions()
-    return sorted(entry["RegionName"] for entry in response["Regions"])
+@dataclass
+class Lineage:
+    """The result of a query: the nodes, and what could not be read."""
+
+    image_id: str
+    region: str
+    direction: Literal["children", "ancestors"]
+    nodes: list[LineageNode] = field(default_factory=list)
+    region_errors: dict[str, str] = field(default_factory=dict)
+    """Regions that could not be listed, with the reason; the query went on."""
+
+    def __iter__(self) -> Iterator[LineageNode]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __getitem__(self, index: int) -> LineageNode:
+        return self.nodes[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "region": self.region,
+            "direction": self.direction,
+            "nodes": [node.to_dict() for node in self.nodes],
+            "region_errors": dict(self.region_errors),
+        }
 
 
-def list_tagged_images(region: str, profile: str | None = None) -> list[dict[str, Any]]:
-    """Return this account's images in `region` that carry a `source_image` tag."""
-    paginator = aws.ec2_client(region, profile).get_paginator("describe_images")
-    pages = paginator.paginate(
-        Owners=["self"],
-        Filters=[{"Name": "tag-key", "Values": [SOURCE_IMAGE]}],
-    )
-    return [image for page in pages for image in page["Images"]]
-
-
-def _node(image: dict[str, Any], region: str, depth: int) -> LineageNode:
+def record_from(image: dict[str, Any], region: str) -> ImageRecord:
+    """Build the record of one DescribeImages entry listed in `region`."""
     tags = tags_to_dict(image.get("Tags"))
+    tag_parent = None
+    if tags.get(SOURCE_IMAGE):
+        tag_parent = (tags[SOURCE_IMAGE], tags.get(SOURCE_REGION) or region)
+    native_parent = None
+    if image.get("SourceImageId"):
+        native_parent = (
+            image["SourceImageId"],
+            image.get("SourceImageRegion") or region,
+        )
+
     timestamp = tags.get(CREATE_TIMESTAMP, "")
     if timestamp.isdigit():
         create_timestamp = int(timestamp)
@@ -83,15 +175,144 @@ def _node(image: dict[str, Any], region: str, depth: int) -> LineageNode:
     create_date = tags.get(CREATE_DATE) or format_create_date(
         dt.datetime.fromtimestamp(create_timestamp, dt.timezone.utc)
     )
-    return LineageNode(
+    return ImageRecord(
         image_id=image["ImageId"],
-        name=image.get("Name", ""),
         region=region,
-        parent_image_id=tags[SOURCE_IMAGE],
-        parent_region=tags.get(SOURCE_REGION) or region,
-        depth=depth,
+        name=image.get("Name", ""),
+        owner=image.get("OwnerId", ""),
+        state=image.get("State", ""),
         create_date=create_date,
         create_timestamp=create_timestamp,
+        tag_parent=tag_parent,
+        native_parent=native_parent,
+    )
+
+
+def enabled_regions(region: str, profile: str | None = None) -> list[str]:
+    """Return the regions enabled for the account, asking EC2 in `region`."""
+    response = aws.ec2_client(region, profile).describe_regions()
+    return sorted(entry["RegionName"] for entry in response["Regions"])
+
+
+def list_own_images(
+    region: str, profile: str | None = None, include_deregistered: bool = False
+) -> list[dict[str, Any]]:
+    """Return this account's images in `region`, every page of them."""
+    paginator = aws.ec2_client(region, profile).get_paginator("describe_images")
+    request: dict[str, Any] = {"Owners": ["self"], "IncludeDeprecated": True}
+    if include_deregistered:
+        request["IncludeDisabled"] = True
+    listed = [
+        image for page in paginator.paginate(**request) for image in page["Images"]
+    ]
+    if include_deregistered:
+        return listed
+    return [image for image in listed if image.get("State") != "deregistered"]
+
+
+@dataclass
+class LineageIndex:
+    """Every listed image of the regions in scope, indexed by key and by parent."""
+
+    records: dict[ImageKey, ImageRecord] = field(default_factory=dict)
+    children_of: dict[ImageKey, list[ImageRecord]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    region_errors: dict[str, str] = field(default_factory=dict)
+    self_references: list[ImageKey] = field(default_factory=list)
+
+    def add(self, record: ImageRecord) -> None:
+        self.records[record.key] = record
+        parent = record.parent
+        if parent is None:
+            return
+        if parent == record.key:
+            self.self_references.append(record.key)
+            logger.warning("image %s in %s names itself as its parent", *record.key)
+            return
+        self.children_of[parent].append(record)
+
+
+def build_index(
+    scope: Iterable[str], profile: str | None = None, include_deregistered: bool = False
+) -> LineageIndex:
+    """List every region in `scope` concurrently and index the images.
+
+    A region that cannot be listed (no permission, not enabled) is recorded in
+    `region_errors` and skipped, so the other regions still count.
+    """
+    index = LineageIndex()
+    regions = sorted(set(scope))
+
+    def list_region(region: str) -> tuple[str, list[dict[str, Any]] | str]:
+        try:
+            return region, list_own_images(region, profile, include_deregistered)
+        except botocore.exceptions.ClientError as error:
+            code = images.error_code(error)
+            logger.warning("could not list images in %s: %s", region, error)
+            return (
+                region,
+                f"{code}: {error.response.get('Error', {}).get('Message', '')}",
+            )
+        except botocore.exceptions.EndpointConnectionError as error:
+            logger.warning("could not reach EC2 in %s: %s", region, error)
+            return region, f"unreachable: {error}"
+
+    workers = min(_MAX_WORKERS, max(1, len(regions)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for region, result in pool.map(list_region, regions):
+            if isinstance(result, str):
+                index.region_errors[region] = result
+                continue
+            for image in result:
+                index.add(record_from(image, region))
+    return index
+
+
+def _resolve_scope(
+    region: str, regions: Iterable[str] | None, profile: str | None
+) -> list[str]:
+    if isinstance(regions, str):
+        raise InvalidInputError(
+            f"regions {regions!r} is a string; pass a list of region names, "
+            f"e.g. regions=[{regions!r}]"
+        )
+    if regions is None:
+        return enabled_regions(region, profile)
+    scope = sorted(set(regions))
+    for scoped in scope:
+        validation.require_valid(validation.check_region("regions", scoped))
+    return scope
+
+
+def _check_query(image_id: str, region: str | None, max_depth: int | None) -> str:
+    validation.require_valid(validation.check_image_id("image_id", image_id))
+    resolved = aws.resolve_region(region)
+    validation.require_valid(validation.check_region("region", resolved))
+    if max_depth is not None and (not isinstance(max_depth, int) or max_depth < 1):
+        raise InvalidInputError(
+            f"max_depth {max_depth!r} is invalid; give a whole number of "
+            "generations, 1 or more, or None for no limit"
+        )
+    return resolved
+
+
+def _node(record: ImageRecord, depth: int, *, cycle: bool = False) -> LineageNode:
+    parent = record.parent
+    return LineageNode(
+        image_id=record.image_id,
+        name=record.name,
+        region=record.region,
+        parent_image_id=parent[0] if parent else None,
+        parent_region=parent[1] if parent else None,
+        depth=depth,
+        create_date=record.create_date,
+        create_timestamp=record.create_timestamp,
+        owner=record.owner,
+        state=record.state,
+        evidence=record.evidence,
+        conflict=record.conflict,
+        cycle=cycle,
     )
 
 
@@ -102,45 +323,22 @@ def find_children(
     regions: Iterable[str] | None = None,
     max_depth: int | None = None,
     profile: str | None = None,
-) -> list[LineageNode]:
+    include_deregistered: bool = False,
+) -> Lineage:
     """Return the descendants of `image_id` in `region`, nearest first.
 
     `region` defaults to the stack's `aws:region`, else boto3's default
-    region. `regions` limits the regions searched for descendants (default:
-    every region enabled for the account). `max_depth` stops the walk after that
-    many generations. The result is sorted by depth, then creation time, then
-    image id. An image reached twice (a tag cycle) is listed once. `profile`
-    selects the AWS profile; None uses boto3's default credential chain.
+    region. `regions` limits the regions searched (default: every region
+    enabled for the account). `max_depth` stops after that many generations.
+    Deregistered images are left out unless `include_deregistered` is set.
+    Nodes are sorted by depth, then creation time, then image id; an image
+    reached again (a tag cycle) is marked `cycle` and not walked further.
     """
-    validation.require_valid(validation.check_image_id("image_id", image_id))
-    region = aws.resolve_region(region)
-    validation.require_valid(validation.check_region("region", region))
-    if isinstance(regions, str):
-        raise InvalidInputError(
-            f"regions {regions!r} is a string; pass a list of region names, "
-            f"e.g. regions=[{regions!r}]"
-        )
-    if regions is not None:
-        scope = sorted(set(regions))
-    else:
-        scope = enabled_regions(region, profile)
-    for scoped in scope:
-        validation.require_valid(validation.check_region("regions", scoped))
+    region = _check_query(image_id, region, max_depth)
+    scope = _resolve_scope(region, regions, profile)
+    index = build_index(scope, profile, include_deregistered)
+    lineage = Lineage(image_id, region, "children", region_errors=index.region_errors)
 
-    # One listing per region, run concurrently; then index children by parent.
-    with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, max(1, len(scope)))) as pool:
-        results = pool.map(lambda name: list_tagged_images(name, profile), scope)
-        listings = dict(zip(scope, results, strict=True))
-    children_of: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = defaultdict(
-        list
-    )
-    for listed_region, listed in listings.items():
-        for image in listed:
-            tags = tags_to_dict(image.get("Tags"))
-            parent = (tags[SOURCE_IMAGE], tags.get(SOURCE_REGION) or listed_region)
-            children_of[parent].append((image, listed_region))
-
-    found: list[LineageNode] = []
     seen = {(image_id, region)}
     frontier = [(image_id, region)]
     depth = 0
@@ -148,61 +346,153 @@ def find_children(
         depth += 1
         next_frontier = []
         for parent in frontier:
-            for image, child_region in children_of.get(parent, []):
-                key = (image["ImageId"], child_region)
-                if key in seen:
-                    logger.warning("image %s in %s is reached twice; skipped", *key)
+            for record in index.children_of.get(parent, []):
+                if record.key in seen:
+                    logger.warning(
+                        "image %s in %s is reached twice: a tag cycle", *record.key
+                    )
+                    lineage.nodes.append(_node(record, depth, cycle=True))
                     continue
-                seen.add(key)
-                found.append(_node(image, child_region, depth))
-                next_frontier.append(key)
+                seen.add(record.key)
+                lineage.nodes.append(_node(record, depth))
+                next_frontier.append(record.key)
         frontier = next_frontier
 
-    if (
-        not found
-        and images.describe_image(aws.ec2_client(region, profile), image_id) is None
-    ):
+    if not lineage.nodes and (image_id, region) not in index.records:
         # A withdrawn image can still have descendants, so this is no error;
         # but with none found, a mistyped id deserves a hint.
-        logger.warning(
-            "image %s was not found in %s and has no descendants there; "
-            "check the id and the region",
-            image_id,
-            region,
-        )
-    found.sort(key=lambda node: (node.depth, node.create_timestamp, node.image_id))
-    return found
-
-
-def Children(  # noqa: N802 - named like a resource, as Pulumi programs use it
-    image_id: pulumi.Input[str],
-    region: pulumi.Input[str] | None = None,
-    *,
-    regions: Sequence[str] | None = None,
-    max_depth: int | None = None,
-    depends_on: Sequence[pulumi.Resource] = (),
-) -> pulumi.Output[list[dict[str, Any]]]:
-    """Return an Output with the descendants of `image_id`, for `pulumi.export`.
-
-    Each item is a dict with `image_id`, `name`, `region`, `parent_image_id`,
-    `parent_region`, `depth`, `create_date` and `create_timestamp`. `region`
-    defaults to the program's region. The query runs once its inputs are
-    known and once every resource in `depends_on` exists, so a lineage that
-    includes images made in the same program lists them.
-
-    Example::
-
-        pulumi.export("lineage", amitools.Children(base_id, depends_on=[copy]))
-    """
-    resolved_region = region if region is not None else aws.resolve_region(None)
-    # A custom resource's id resolves once the resource exists; a component
-    # has no id, so its URN is the closest thing to wait for.
-    waits = [getattr(resource, "id", resource.urn) for resource in depends_on]
-    return pulumi.Output.all(image_id, resolved_region, *waits).apply(
-        lambda values: [
-            node.to_dict()
-            for node in find_children(
-                values[0], values[1], regions=regions, max_depth=max_depth
+        if images.describe_image(aws.ec2_client(region, profile), image_id) is None:
+            logger.warning(
+                "image %s was not found in %s and has no descendants there; "
+                "check the id and the region",
+                image_id,
+                region,
             )
-        ]
+    lineage.nodes.sort(
+        key=lambda node: (node.depth, node.create_timestamp or 0, node.image_id)
     )
+    return lineage
+
+
+def find_ancestors(
+    image_id: str,
+    region: str | None = None,
+    *,
+    max_depth: int | None = None,
+    profile: str | None = None,
+    use_native_ancestry: bool = True,
+) -> Lineage:
+    """Return the ancestors of `image_id`: its parent first, then the parent's parent.
+
+    Each step reads one image by id, in the region its child names, so the
+    walk also reaches images of other owners (a vendor's foundation image). A
+    parent that no longer exists ends the walk with a `missing` node. When
+    `use_native_ancestry` is set and the tags run out, EC2's GetImageAncestry
+    continues the chain; where that call is not supported, the native
+    `SourceImageId` attributes of each image are used alone.
+    """
+    region = _check_query(image_id, region, max_depth)
+    lineage = Lineage(image_id, region, "ancestors")
+    start = _read_record(image_id, region, profile)
+    if start is None:
+        raise ImageNotFoundError(
+            f"image {image_id} was not found in region {region}; check the id and "
+            "the region"
+        )
+
+    native_chain = (
+        _native_ancestry(image_id, region, profile) if use_native_ancestry else {}
+    )
+    seen = {start.key}
+    current = start
+    depth = 0
+    while max_depth is None or depth < max_depth:
+        parent = current.parent or native_chain.get(current.key)
+        if parent is None:
+            break
+        depth += 1
+        record = _read_record(parent[0], parent[1], profile)
+        if record is None:
+            lineage.nodes.append(_missing_node(parent, depth))
+            break
+        if record.native_parent is None and record.key in native_chain:
+            record = _with_native_parent(record, native_chain[record.key])
+        if record.key in seen:
+            logger.warning("image %s in %s is reached twice: a tag cycle", *record.key)
+            lineage.nodes.append(_node(record, depth, cycle=True))
+            break
+        seen.add(record.key)
+        lineage.nodes.append(_node(record, depth))
+        current = record
+    return lineage
+
+
+def _read_record(image_id: str, region: str, profile: str | None) -> ImageRecord | None:
+    try:
+        image = images.describe_image(aws.ec2_client(region, profile), image_id)
+    except botocore.exceptions.ClientError as error:
+        if images.error_code(error) in ("InvalidAMIID.Malformed",):
+            return None
+        raise
+    if image is None or image.get("State") == "deregistered":
+        return None
+    return record_from(image, region)
+
+
+def _missing_node(key: ImageKey, depth: int) -> LineageNode:
+    return LineageNode(
+        image_id=key[0],
+        name="",
+        region=key[1],
+        parent_image_id=None,
+        parent_region=None,
+        depth=depth,
+        create_date="",
+        create_timestamp=None,
+        owner="",
+        state="missing",
+        evidence="none",
+        missing=True,
+    )
+
+
+def _with_native_parent(record: ImageRecord, parent: ImageKey) -> ImageRecord:
+    values = asdict(record)
+    values["native_parent"] = parent
+    return ImageRecord(**values)
+
+
+# Endpoints (None: AWS's own) found not to support GetImageAncestry, so that
+# each process pays for the failed call, and its retries, once.
+_ANCESTRY_UNSUPPORTED: set[str | None] = set()
+
+
+def _native_ancestry(
+    image_id: str, region: str, profile: str | None
+) -> dict[ImageKey, ImageKey]:
+    """Return child → parent links from GetImageAncestry, or {} where unsupported."""
+    client = aws.ec2_client(region, profile)
+    endpoint = client.meta.endpoint_url if aws.custom_endpoint() else None
+    if endpoint in _ANCESTRY_UNSUPPORTED:
+        return {}
+    try:
+        entries = client.get_image_ancestry(ImageId=image_id)["ImageAncestryEntries"]
+    except botocore.exceptions.ClientError as error:
+        # Missing permission or an unknown image: fall back for this call only.
+        logger.info("GetImageAncestry failed for %s: %s", image_id, error)
+        return {}
+    except (botocore.exceptions.BotoCoreError, ResponseParserError) as error:
+        # An endpoint that does not know the action returns an error page.
+        logger.info("GetImageAncestry is not supported here: %s", error)
+        _ANCESTRY_UNSUPPORTED.add(endpoint)
+        return {}
+
+    links: dict[ImageKey, ImageKey] = {}
+    child_region = region
+    for entry in entries:
+        child = (entry["ImageId"], child_region)
+        if entry.get("SourceImageId"):
+            parent_region = entry.get("SourceImageRegion") or child_region
+            links[child] = (entry["SourceImageId"], parent_region)
+            child_region = parent_region
+    return links

@@ -73,19 +73,19 @@ INPUT_KEYS = (
 )
 
 
-def _is_unknown(value: Any) -> bool:
+def is_unknown(value: Any) -> bool:
     """Tell whether a value, or anything inside it, is not known until apply."""
     if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
         return True
     if isinstance(value, Mapping):
-        return any(_is_unknown(item) for item in value.values())
+        return any(is_unknown(item) for item in value.values())
     if isinstance(value, list):
-        return any(_is_unknown(item) for item in value)
+        return any(is_unknown(item) for item in value)
     return False
 
 
 def _known(value: Any) -> bool:
-    return value is not None and not _is_unknown(value)
+    return value is not None and not is_unknown(value)
 
 
 def _client(props: Mapping[str, Any]) -> Any:
@@ -132,14 +132,12 @@ class ImageCopyProvider(ResourceProvider):
         if inputs["source_region"] == inputs["region"]:
             rules.pop("source_region")
         for field, rule in rules.items():
-            if not _is_unknown(inputs[field]):
+            if not is_unknown(inputs[field]):
                 fail(field, rule(field, inputs[field]))
-        if not _is_unknown(inputs["tags"]):
+        if not is_unknown(inputs["tags"]):
             for problem in validation.check_tags("tags", inputs["tags"]):
                 fail("tags", problem)
-        if not _is_unknown(inputs["kms_key_id"]) and not _is_unknown(
-            inputs["encrypted"]
-        ):
+        if not is_unknown(inputs["kms_key_id"]) and not is_unknown(inputs["encrypted"]):
             fail(
                 "kms_key_id",
                 validation.check_kms_key(
@@ -147,7 +145,7 @@ class ImageCopyProvider(ResourceProvider):
                 ),
             )
 
-        if inputs["adopt_image_id"] is not None and not _is_unknown(
+        if inputs["adopt_image_id"] is not None and not is_unknown(
             inputs["adopt_image_id"]
         ):
             fail(
@@ -395,7 +393,7 @@ class ImageCopyProvider(ResourceProvider):
         changed = [
             key
             for key in _replace_keys(olds, inputs)
-            if not _is_unknown(inputs.get(key)) and _differs(olds, inputs, key)
+            if not is_unknown(inputs.get(key)) and _differs(olds, inputs, key)
         ]
         return changed or None
 
@@ -535,7 +533,7 @@ def _needs_delete_first(replaces: list[str], news: Mapping[str, Any]) -> bool:
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
     old, new = olds.get(key), news.get(key)
-    if _is_unknown(new):
+    if is_unknown(new):
         return True
     # Treat a missing map, string or flag like an empty one.
     return (old or None) != (new or None)
