@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv toolchain demo demo-destroy test lint clean
+.PHONY: venv toolchain demo demo-destroy test bench lint clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,9 @@ demo-destroy: venv
 
 test: venv toolchain
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python bench/lineage_bench.py
 
 lint: venv
 	$(BIN)/ruff format --check .

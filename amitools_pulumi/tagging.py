@@ -61,6 +61,9 @@ def resolve_instant(
                 "(UTC), e.g. 20261204T154143Z"
             ) from None
     else:
+        # Pulumi passes numbers as floats: 1796399915 arrives as 1796399915.0.
+        if isinstance(create_timestamp, float) and create_timestamp.is_integer():
+            create_timestamp = int(create_timestamp)
         text = str(create_timestamp)
         if not text.isdigit():
             raise InvalidInputError(
@@ -89,13 +92,17 @@ def build_tags(
     """Validate the lineage inputs and return the five (or four) tags."""
     validation.require_valid(validation.check_image_id("source_image", source_image))
     validation.require_valid(validation.check_region("source_region", source_region))
+    _check_instance(source_instance)
+    moment = resolve_instant(create_date, create_timestamp)
+    return lineage_tags(source_image, source_region, moment, source_instance)
+
+
+def _check_instance(source_instance: str | None) -> None:
     if source_instance is not None and not str(source_instance).startswith("i-"):
         raise InvalidInputError(
             f"source_instance {source_instance!r} is not an instance id; an instance "
             "id starts with 'i-'"
         )
-    moment = resolve_instant(create_date, create_timestamp)
-    return lineage_tags(source_image, source_region, moment, source_instance)
 
 
 def tag_image(
@@ -137,17 +144,35 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
         if any(is_unknown(value) for value in news.values()):
             # Checked again at apply time, when every value is known.
             return CheckResult({**news, "lineage_tags": {}}, failures)
-        try:
+        # Each rule reports under the input it is about.
+        steps = {
+            "source_image": lambda: validation.require_valid(
+                validation.check_image_id("source_image", news.get("source_image"))
+            ),
+            "source_region": lambda: validation.require_valid(
+                validation.check_region(
+                    "source_region", news.get("source_region") or news.get("region")
+                )
+            ),
+            "create_date" if news.get("create_date") else "create_timestamp": lambda: (
+                resolve_instant(news.get("create_date"), news.get("create_timestamp"))
+            ),
+            "source_instance": lambda: _check_instance(news.get("source_instance")),
+        }
+        for field, step in steps.items():
+            try:
+                step()
+            except InvalidInputError as error:
+                failures.append(CheckFailure(field, str(error)))
+        tags = {}
+        if not failures:
             tags = build_tags(
-                news.get("source_image"),
-                news.get("source_region") or news.get("region"),
+                news["source_image"],
+                news.get("source_region") or news["region"],
                 source_instance=news.get("source_instance"),
                 create_date=news.get("create_date"),
                 create_timestamp=news.get("create_timestamp"),
             )
-        except InvalidInputError as error:
-            failures.append(CheckFailure("source_image", str(error)))
-            tags = {}
         problem = validation.check_image_id("image_id", news.get("image_id"))
         if problem:
             failures.append(CheckFailure("image_id", problem))
