@@ -144,6 +144,7 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
         if any(is_unknown(value) for value in news.values()):
             # Checked again at apply time, when every value is known.
             return CheckResult({**news, "lineage_tags": {}}, failures)
+
         # Each rule reports under the input it is about.
         steps = {
             "source_image": lambda: validation.require_valid(
@@ -164,6 +165,10 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
                 step()
             except InvalidInputError as error:
                 failures.append(CheckFailure(field, str(error)))
+        problem = validation.check_image_id("image_id", news.get("image_id"))
+        if problem:
+            failures.append(CheckFailure("image_id", problem))
+
         tags = {}
         if not failures:
             tags = build_tags(
@@ -173,9 +178,6 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
                 create_date=news.get("create_date"),
                 create_timestamp=news.get("create_timestamp"),
             )
-        problem = validation.check_image_id("image_id", news.get("image_id"))
-        if problem:
-            failures.append(CheckFailure("image_id", problem))
         inputs = dict(news)
         inputs["lineage_tags"] = tags
         return CheckResult(inputs, failures)
