@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 import pytest
+from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.amis import AmiBackend
 from moto.ec2.responses.amis import AmisResponse
 
@@ -149,3 +150,40 @@ def _find_image(response: Any, region: str, image_id: str) -> Any:
     from moto.ec2.models import ec2_backends
 
     return ec2_backends[response.current_account][region].amis.get(image_id)
+
+
+class FailingAction:
+    """Make one EC2 action fail with a real EC2 error code, a set number of times.
+
+    `action` is a response method such as `AmisResponse.copy_image`; each call
+    raises `code` until `times` failures have been served, then the action
+    works again. `calls` counts every request that reached the action.
+    """
+
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        owner: type,
+        action: str,
+        code: str,
+        times: int,
+    ) -> None:
+        self.failures_left = times
+        self.calls = 0
+        original = getattr(owner, action)
+        fault = self
+
+        class EmulatedError(EC2ClientError):
+            pass
+
+        EmulatedError.code = code
+        EmulatedError.message = f"emulated {code}"
+
+        def failing(response: Any) -> Any:
+            fault.calls += 1
+            if fault.failures_left > 0:
+                fault.failures_left -= 1
+                raise EmulatedError(code, f"emulated {code}")
+            return original(response)
+
+        monkeypatch.setattr(owner, action, failing)
