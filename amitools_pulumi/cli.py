@@ -134,6 +134,11 @@ def _run(arguments: argparse.Namespace) -> int:
         from amitools_pulumi import aws
 
         region = aws.resolve_region(arguments.region)
+        if arguments.source_image == arguments.image_id:
+            raise InvalidInputError(
+                f"--source-image {arguments.source_image} is the image itself; name "
+                "the image it was made from"
+            )
         tags = build_tags(
             arguments.source_image,
             arguments.source_region or region,

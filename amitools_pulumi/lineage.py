@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -150,6 +151,25 @@ class Lineage:
         }
 
 
+_ASCII_DIGITS = re.compile(r"^[0-9]{1,12}$")
+
+
+def _tagged_timestamp(text: str) -> int | None:
+    """Return a `create_timestamp` tag as epoch seconds, or None when unusable.
+
+    Hand-written tags can hold milliseconds or garbage; such an image falls
+    back to EC2's creation time instead of breaking the whole query.
+    """
+    if not _ASCII_DIGITS.match(text):
+        return None
+    value = int(text)
+    try:
+        dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return value
+
+
 def record_from(image: dict[str, Any], region: str) -> ImageRecord:
     """Build the record of one DescribeImages entry listed in `region`."""
     tags = tags_to_dict(image.get("Tags"))
@@ -163,11 +183,9 @@ def record_from(image: dict[str, Any], region: str) -> ImageRecord:
             image.get("SourceImageRegion") or region,
         )
 
-    timestamp = tags.get(CREATE_TIMESTAMP, "")
-    if timestamp.isdigit():
-        create_timestamp = int(timestamp)
-    else:
-        # Images tagged without a timestamp fall back to EC2's creation time.
+    create_timestamp = _tagged_timestamp(tags.get(CREATE_TIMESTAMP, ""))
+    if create_timestamp is None:
+        # Without a usable timestamp tag, EC2's creation time is used.
         created = dt.datetime.fromisoformat(
             image["CreationDate"].replace("Z", "+00:00")
         )
@@ -280,6 +298,11 @@ def _resolve_scope(
     if regions is None:
         return enabled_regions(region, profile)
     scope = sorted(set(regions))
+    if not scope:
+        raise InvalidInputError(
+            "regions is empty; name at least one region, or leave regions unset "
+            "to search every enabled region"
+        )
     for scoped in scope:
         validation.require_valid(validation.check_region("regions", scoped))
     return scope
@@ -428,6 +451,14 @@ def find_ancestors(
 
 
 def _read_record(image_id: str, region: str, profile: str | None) -> ImageRecord | None:
+    # A hand-written tag can name a region or id that cannot exist.
+    if validation.check_region("region", region) or validation.check_image_id(
+        "image_id", image_id
+    ):
+        logger.warning(
+            "a lineage tag names %s in %s, which cannot exist", image_id, region
+        )
+        return None
     try:
         image = images.describe_image(aws.ec2_client(region, profile), image_id)
     except botocore.exceptions.ClientError as error:

@@ -96,12 +96,12 @@ def render_tree(lineage: Lineage) -> str:
         children[node.parent_image_id or ""].append(node)
 
     def show(image_id: str, indent: str, depth: int) -> None:
-        for node in children.get(image_id, []):
-            if node.depth != depth:
-                continue
-            lines.append(f"{indent}└─ {_label_line(node)}")
+        level = [node for node in children.get(image_id, []) if node.depth == depth]
+        for position, node in enumerate(level):
+            last = position == len(level) - 1
+            lines.append(f"{indent}{'└─' if last else '├─'} {_label_line(node)}")
             if not node.cycle:
-                show(node.image_id, indent + "    ", depth + 1)
+                show(node.image_id, indent + ("    " if last else "│   "), depth + 1)
 
     show(lineage.image_id, "    ", 1)
     return "\n".join(lines + _region_error_lines(lineage))
@@ -128,6 +128,9 @@ def _regions(lineage: Lineage) -> dict[str, list[tuple[str, str]]]:
     regions: dict[str, list[tuple[str, str]]] = defaultdict(list)
     regions[lineage.region].append((lineage.image_id, f"{lineage.image_id}\\nqueried"))
     for node in lineage.nodes:
+        if node.image_id == lineage.image_id:
+            # A cycle leads back to the queried image, which is drawn once.
+            continue
         label = "\\n".join(
             part
             for part in (node.image_id, node.name, node.create_date, _flags(node))
@@ -161,7 +164,8 @@ def render_dot(lineage: Lineage) -> str:
         lines.append(f'  subgraph "cluster_{region}" {{')
         lines.append(f'    label="{region}";')
         for image_id, label in members:
-            lines.append(f'    "{image_id}" [label="{label}"];')
+            text = label.replace('"', '\\"')
+            lines.append(f'    "{image_id}" [label="{text}"];')
         lines.append("  }")
     for parent, child in _edges(lineage):
         if parent:

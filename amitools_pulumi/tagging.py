@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +30,11 @@ from amitools_pulumi.tags import (
     format_create_date,
     lineage_tags,
     parse_create_date,
+    tags_to_dict,
 )
+
+# Marks which LineageTags resource wrote an image's lineage tags.
+OWNER_TAG = "amitools-pulumi:lineage-tags-by"
 
 # Dates before EC2 images existed, or far in the future, are typing mistakes.
 _EARLIEST = dt.datetime(2006, 1, 1, tzinfo=dt.timezone.utc)
@@ -65,10 +70,10 @@ def resolve_instant(
         if isinstance(create_timestamp, float) and create_timestamp.is_integer():
             create_timestamp = int(create_timestamp)
         text = str(create_timestamp)
-        if not text.isdigit():
+        if not re.fullmatch(r"[0-9]{1,12}", text):
             raise InvalidInputError(
                 f"create_timestamp {create_timestamp!r} is not whole epoch seconds, "
-                "e.g. 1796399915"
+                "e.g. 1796399915 (milliseconds are too many digits)"
             )
         moment = dt.datetime.fromtimestamp(int(text), dt.timezone.utc)
 
@@ -150,10 +155,11 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
             "source_image": lambda: validation.require_valid(
                 validation.check_image_id("source_image", news.get("source_image"))
             ),
+            # Without source_region the parent is in `region`, checked below.
             "source_region": lambda: validation.require_valid(
-                validation.check_region(
-                    "source_region", news.get("source_region") or news.get("region")
-                )
+                validation.check_region("source_region", news.get("source_region"))
+                if news.get("source_region")
+                else None
             ),
             "create_date" if news.get("create_date") else "create_timestamp": lambda: (
                 resolve_instant(news.get("create_date"), news.get("create_timestamp"))
@@ -168,6 +174,19 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
         problem = validation.check_image_id("image_id", news.get("image_id"))
         if problem:
             failures.append(CheckFailure("image_id", problem))
+        problem = validation.check_region("region", news.get("region"))
+        if problem:
+            failures.append(CheckFailure("region", problem))
+        if news.get("source_image") and news.get("source_image") == news.get(
+            "image_id"
+        ):
+            failures.append(
+                CheckFailure(
+                    "source_image",
+                    f"source_image {news['source_image']} is the image itself; name "
+                    "the image it was made from",
+                )
+            )
 
         tags = {}
         if not failures:
@@ -192,12 +211,7 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
         return DiffResult(changes=bool(replaces) or changed, replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        tag_image(
-            props["image_id"],
-            props["region"],
-            props["lineage_tags"],
-            profile=props.get("profile"),
-        )
+        self._write(props)
         return CreateResult(f"{props['region']}/{props['image_id']}", dict(props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -209,12 +223,18 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
         return ReadResult(id_, {**props, "lineage_tags": live})
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> Any:
-        tag_image(
-            _news["image_id"],
-            _news["region"],
-            _news["lineage_tags"],
-            profile=_news.get("profile"),
+        self._write(_news)
+        # A lineage tag that is no longer given (source_instance) goes away.
+        dropped = sorted(
+            set(_olds.get("lineage_tags") or {}) - set(_news["lineage_tags"])
         )
+        if dropped:
+            client = aws.ec2_client(_news["region"], _news.get("profile"))
+            image = images.describe_image(client, _news["image_id"]) or {}
+            resources = [_news["image_id"], *images.snapshot_ids(image)]
+            client.delete_tags(
+                Resources=resources, Tags=[{"Key": key} for key in dropped]
+            )
         return pulumi.dynamic.UpdateResult(dict(_news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -222,9 +242,22 @@ class LineageTagsProvider(pulumi.dynamic.ResourceProvider):
         image = images.describe_image(client, _props["image_id"])
         if image is None:
             return
+        # Another LineageTags may have taken the image over (a rename or a
+        # swap creates the new resource first); its tags stay.
+        owner = tags_to_dict(image.get("Tags")).get(OWNER_TAG)
+        if owner != _props.get("resource_key"):
+            return
         resources = [_props["image_id"], *images.snapshot_ids(image)]
         client.delete_tags(
-            Resources=resources, Tags=[{"Key": key} for key in LINEAGE_TAG_KEYS]
+            Resources=resources,
+            Tags=[{"Key": key} for key in (*LINEAGE_TAG_KEYS, OWNER_TAG)],
+        )
+
+    @staticmethod
+    def _write(props: dict[str, Any]) -> None:
+        tags = {**props["lineage_tags"], OWNER_TAG: props["resource_key"]}
+        tag_image(
+            props["image_id"], props["region"], tags, profile=props.get("profile")
         )
 
 
@@ -273,6 +306,9 @@ class LineageTags(pulumi.dynamic.Resource, module="amitools", name="LineageTags"
             "create_date": create_date,
             "create_timestamp": create_timestamp,
             "profile": profile if profile is not None else aws.default_profile(),
+            "resource_key": "/".join(
+                [pulumi.get_project(), pulumi.get_stack(), "LineageTags", resource_name]
+            ),
             "lineage_tags": None,
         }
         super().__init__(LineageTagsProvider(), resource_name, props, opts)

@@ -14,13 +14,14 @@ import threading
 from typing import Any
 
 import pytest
-from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.exceptions import EC2ClientError, InvalidAMIIdError
 from moto.ec2.models.amis import AmiBackend
 from moto.ec2.responses.amis import AmisResponse
 
 
 class CopyControl:
-    """Hold new copies `pending`, end them `failed`, and count their polls.
+    """Hold new copies `pending`, end them `failed`, hide them for the first
+    `not_found_polls` reads, and count their polls.
 
     It also applies CopyImage's TagSpecifications to the image, which real EC2
     writes atomically with the copy and moto ignores.
@@ -31,6 +32,7 @@ class CopyControl:
         self.polls: dict[str, int] = {}
         self.release_after_polls: int | None = None
         self.fail_with: str | None = None
+        self.not_found_polls = 0
         self.holding = True
         self.polled = threading.Event()
         original_copy = AmiBackend.copy_image
@@ -67,6 +69,9 @@ class CopyControl:
             for image in control.copies:
                 if ami_ids and image.id in ami_ids:
                     control._polled(image)
+                    # Real EC2 does not know a copy for a while after CopyImage.
+                    if control.polls[image.id] <= control.not_found_polls:
+                        raise InvalidAMIIdError(image.id)
             return original_describe(backend, ami_ids, *args, **kwargs)
 
         monkeypatch.setattr(AmiBackend, "copy_image", copy_image)

@@ -339,3 +339,112 @@ def test_console_script_is_installed(
 
     assert result.returncode == 0
     assert json.loads(result.stdout)["nodes"][0]["image_id"] == family["copy"]
+
+
+def test_bad_timestamp_tag_falls_back_to_creation_date(
+    capsys: Any, family: dict[str, str], ec2: Any
+) -> None:
+    # Milliseconds instead of seconds, written by hand on a child of the clone.
+    ec2(COPY_REGION).create_tags(
+        Resources=[family["copy"]],
+        Tags=[{"Key": "create_timestamp", "Value": "99999999999999"}],
+    )
+
+    code, out, _err = run(
+        capsys,
+        "children",
+        family["clone"],
+        "--region",
+        HOME_REGION,
+        "--regions",
+        f"{HOME_REGION},{COPY_REGION}",
+        "--format",
+        "json",
+    )
+    (node,) = json.loads(out)["nodes"]
+
+    assert code == 0
+    assert node["image_id"] == family["copy"]
+    assert node["create_timestamp"] < 99999999999999
+
+
+def test_impossible_parent_region_ends_ancestors_with_a_gap(
+    capsys: Any, family: dict[str, str], ec2: Any
+) -> None:
+    ec2(COPY_REGION).create_tags(
+        Resources=[family["copy"]], Tags=[{"Key": "source_region", "Value": "moon"}]
+    )
+
+    code, out, _err = run(
+        capsys, "ancestors", family["copy"], "--region", COPY_REGION, "--format", "json"
+    )
+    (node,) = json.loads(out)["nodes"]
+
+    assert code == 0
+    assert node["missing"] is True
+    assert node["region"] == "moon"
+
+
+def test_tree_marks_siblings(capsys: Any, family: dict[str, str], ec2: Any) -> None:
+    away = ec2(COPY_REGION)
+    sibling = away.copy_image(
+        SourceImageId=family["clone"], SourceRegion=HOME_REGION, Name="cli-sibling"
+    )["ImageId"]
+    away.create_tags(
+        Resources=[sibling],
+        Tags=dict_to_tags(lineage_tags(family["clone"], HOME_REGION, MOMENT)),
+    )
+
+    code, out, _err = run(
+        capsys,
+        "children",
+        family["clone"],
+        "--region",
+        HOME_REGION,
+        "--regions",
+        COPY_REGION,
+        "--format",
+        "tree",
+    )
+    away.deregister_image(ImageId=sibling)
+    connectors = [line.split()[0] for line in out.splitlines()[1:]]
+
+    assert code == 0
+    assert connectors == ["├─", "└─"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--create-timestamp", "1735689600000"], "milliseconds are too many digits"),
+        (
+            ["--create-timestamp", "\u00b9\u2077\u00b3\u2075"],
+            "is not whole epoch seconds",
+        ),
+        (
+            ["--create-timestamp", "1796399915", "--source-image", "SELF"],
+            "is the image itself",
+        ),
+    ],
+    ids=["milliseconds", "superscript-digits", "own-parent"],
+)
+def test_tag_rejects_more_bad_values(
+    capsys: Any, family: dict[str, str], argv: list[str], fragment: str
+) -> None:
+    argv = [family["bare"] if value == "SELF" else value for value in argv]
+    if "--source-image" not in argv:
+        argv += ["--source-image", family["clone"]]
+
+    code, _out, err = run(capsys, "tag", family["bare"], "--region", HOME_REGION, *argv)
+
+    assert code == 2
+    assert fragment in err
+
+
+def test_empty_regions_exits_two(capsys: Any, family: dict[str, str]) -> None:
+    code, _out, err = run(
+        capsys, "children", family["clone"], "--region", HOME_REGION, "--regions", ","
+    )
+
+    assert code == 2
+    assert "regions is empty" in err

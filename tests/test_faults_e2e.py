@@ -20,7 +20,7 @@ from pulumi import automation as auto
 from amitools_pulumi.tags import TOKEN_TAG
 from tests.conftest import HOME_REGION, PROGRAMS
 from tests.helpers import image_tags, own_image_ids, snapshot_exists
-from tests.moto_faults import FailingAction
+from tests.moto_faults import CopyControl, FailingAction
 
 pytestmark = pytest.mark.e2e
 
@@ -127,3 +127,42 @@ def test_snapshot_delete_failure_keeps_the_resource(
     assert "InvalidSnapshot.InUse" in str(raised.value)
     assert second.summary.resource_changes == {"delete": 2}
     assert not snapshot_exists(ec2(HOME_REGION), outputs["snapshot_ids"][0])
+
+
+def test_copy_unknown_right_after_copy_image(
+    clone_stack: auto.Stack, ec2: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    control = CopyControl(monkeypatch)
+    control.not_found_polls = 3
+    control.release_after_polls = 5
+
+    result = clone_stack.up()
+    image_id = result.outputs["image_id"].value
+
+    assert control.polls[image_id] >= 5
+    assert stack_image_ids(clone_stack) == [image_id]
+    assert len(control.copies) == 1
+
+
+def test_wait_timeout_deletes_the_copy(
+    make_stack: Any,
+    ec2: Any,
+    foundation_image_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    control = CopyControl(monkeypatch)
+    stack = make_stack(
+        IMAGE_COPY, {"sourceAmiId": foundation_image_id, "waitTimeoutMinutes": "1"}
+    )
+    before = own_image_ids(ec2(HOME_REGION))
+
+    with pytest.raises(auto.errors.CommandError) as raised:
+        stack.up()
+    held = control.copies[0]
+
+    assert f"image {held.id} in us-east-1 is not available after 1 minutes" in str(
+        raised.value
+    )
+    assert "raise wait_timeout_minutes" in str(raised.value)
+    assert own_image_ids(ec2(HOME_REGION)) == before
+    assert stack_image_ids(stack) == []

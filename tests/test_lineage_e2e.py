@@ -75,3 +75,46 @@ def test_lineage_tags_reject_two_dates(
         stack.preview()
 
     assert "give exactly one of create_date" in str(raised.value)
+
+
+def test_dropping_source_instance_removes_the_tag(
+    make_stack: Any, ec2: Any, foundation_image_id: str, untagged_copy: str
+) -> None:
+    config = {
+        "imageId": untagged_copy,
+        "sourceImage": foundation_image_id,
+        "sourceInstance": "i-0abc1234def567890",
+        "createTimestamp": "1796399915",
+        "copyRegion": COPY_REGION,
+    }
+    stack = make_stack(LINEAGE_TAGS, config)
+    stack.up()
+    stack.remove_config("sourceInstance")
+
+    stack.up()
+    refreshed = stack.refresh()
+
+    assert "source_instance" not in image_tags(ec2(COPY_REGION), untagged_copy)
+    assert refreshed.summary.resource_changes == {"same": 2}
+
+
+def test_rename_keeps_the_tags(
+    make_stack: Any, ec2: Any, foundation_image_id: str, untagged_copy: str
+) -> None:
+    config = {
+        "imageId": untagged_copy,
+        "sourceImage": foundation_image_id,
+        "createTimestamp": "1796399915",
+        "copyRegion": COPY_REGION,
+    }
+    stack = make_stack(LINEAGE_TAGS, config)
+    stack.up()
+    # Renaming the resource creates the new one before deleting the old one.
+    stack.set_config("resourceName", auto.ConfigValue("renamed"))
+
+    result = stack.up()
+
+    assert result.summary.resource_changes == {"create": 1, "delete": 1, "same": 1}
+    assert image_tags(ec2(COPY_REGION), untagged_copy)["source_image"] == (
+        foundation_image_id
+    )

@@ -1,7 +1,8 @@
 """LineageTags on an image made outside Pulumi, and both lineage queries.
 
 Config: imageId and sourceImage (required), sourceInstance, createTimestamp,
-createDate, copyRegion (where imageId lives; default the stack's region).
+createDate, copyRegion (where imageId lives; default the stack's region),
+resourceName (default adopted).
 """
 
 import pulumi
@@ -12,7 +13,7 @@ config = pulumi.Config()
 region = config.get("copyRegion") or pulumi.Config("aws").require("region")
 
 adopted = amitools.LineageTags(
-    "adopted",
+    config.get("resourceName") or "adopted",
     image_id=config.require("imageId"),
     region=region,
     source_image=config.require("sourceImage"),
