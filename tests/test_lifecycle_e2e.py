@@ -476,3 +476,26 @@ def record_copy_signers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(AmisResponse, "copy_image", copy_image)
     return signers
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"tags": {"team": "b"}}, {"sourceAmiId": "OTHER"}],
+    ids=["nothing", "update", "replace"],
+)
+def test_preview_predicts_the_following_up(
+    clone_stack: auto.Stack, other_source: str, change: dict[str, Any]
+) -> None:
+    clone_stack.up()
+    set_config(
+        clone_stack,
+        **{
+            key: other_source if value == "OTHER" else value
+            for key, value in change.items()
+        },
+    )
+
+    preview = clone_stack.preview(diff=True)
+    result = clone_stack.up()
+
+    assert preview.change_summary == result.summary.resource_changes
