@@ -228,7 +228,7 @@ class ImageCopyProvider(ResourceProvider):
         image = images.describe_image(client, id_)
         if image is None or image.get("State") == "deregistered":
             _report_orphaned_snapshots(client, id_, props)
-            # An empty id tells the engine that the image is gone.
+            # An empty id marks the image as gone for the engine.
             return ReadResult(None, {})
 
         user_tags, live_lineage = images.split_tags(image.get("Tags"))

@@ -17,7 +17,7 @@ from typing import Any
 import botocore.exceptions
 
 from amitools_pulumi.errors import CopyFailedError, CopyTimeoutError
-from amitools_pulumi.images import IMAGE_GONE_CODES, error_code, snapshot_ids
+from amitools_pulumi.images import describe_image, snapshot_ids
 from amitools_pulumi.progress import RateLimitedReporter
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def wait_until_available(
     state = "unknown"
 
     while True:
-        image = _describe(client, image_id)
+        image = describe_image(client, image_id)
         if image is None:
             if clock() - started > NOT_FOUND_GRACE_SECONDS:
                 raise CopyFailedError(
@@ -114,13 +114,3 @@ def wait_until_available(
                 "wait_timeout_minutes, or check the copy in the EC2 console"
             )
         sleep(delay)
-
-
-def _describe(client: Any, image_id: str) -> dict[str, Any] | None:
-    try:
-        images = client.describe_images(ImageIds=[image_id])["Images"]
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) in IMAGE_GONE_CODES:
-            return None
-        raise
-    return images[0] if images else None

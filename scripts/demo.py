@@ -43,7 +43,7 @@ def say(message: str) -> None:
 
 
 def moto_endpoint() -> str | None:
-    """Return the endpoint of the demo's moto server when it is answering."""
+    """Return the endpoint of the demo's moto server when it responds."""
     if not PORT_FILE.exists():
         return None
     endpoint = f"http://127.0.0.1:{PORT_FILE.read_text().strip()}"

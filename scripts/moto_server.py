@@ -2,7 +2,7 @@
 
 Usage: python scripts/moto_server.py PORT_FILE
 
-Writes the chosen port to PORT_FILE once the server answers, then serves until
+Writes the chosen port to PORT_FILE once the server is up, then serves until
 SIGTERM or SIGINT. The demo runs it in the background so that the stack can be
 destroyed later against the same emulated account.
 """

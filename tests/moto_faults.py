@@ -5,7 +5,7 @@ the Encrypted and KmsKeyId parameters of CopyImage. Real EC2 keeps a copy
 `pending` for minutes, can end it `failed` with a state reason, and encrypts
 the copy's snapshots when asked (or when the source is encrypted). The
 classes here patch moto in the test process; its server thread shares the
-backends, so the provider, a separate process, sees the same behaviour.
+backends, so the provider, a separate process, gets the same behaviour.
 """
 
 from __future__ import annotations

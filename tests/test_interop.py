@@ -14,7 +14,7 @@ CLONE_ID = "ami-0123456789abcdef0"
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Answer every registration, giving the clone a fixed image id."""
+    """Record every registration and give the clone a fixed image id."""
 
     def __init__(self) -> None:
         self.resources: dict[str, pulumi.runtime.MockResourceArgs] = {}
@@ -53,7 +53,7 @@ def test_instance_uses_the_clone_image_id(mocks: RecordingMocks) -> Any:
         assert clone.typ == "pulumi-python:dynamic/amitools:ClonedAmi"
         assert clone.inputs["source_ami_id"] == "ami-12345678"
 
-    # Both outputs resolve only after the mocks answered both registrations.
+    # Both outputs resolve only after the mocks handled both registrations.
     return pulumi.Output.all(program["server"].ami, program["base"].image_id).apply(
         check
     )

@@ -129,7 +129,7 @@ def test_tag_cycle_is_reported_not_walked(
     assert [node.cycle for node in nodes] == [False, True]
 
 
-def test_child_without_source_region_has_its_parent_in_its_region(
+def test_missing_source_region_means_same_region(
     make_copy: Any, foundation_image_id: str
 ) -> None:
     clone = make_copy(foundation_image_id, HOME_REGION, HOME_REGION)
@@ -234,7 +234,7 @@ def test_unreadable_region_is_reported_not_fatal(
     child = make_copy(clone, HOME_REGION, HOME_REGION)
     client = aws.ec2_client(COPY_REGION)
 
-    # Real EC2 answers UnauthorizedOperation where a policy denies a region.
+    # Real EC2 returns UnauthorizedOperation where a policy denies a region.
     def deny(**_: Any) -> None:
         raise ClientError(
             {"Error": {"Code": "UnauthorizedOperation", "Message": "denied"}},
