@@ -26,17 +26,32 @@ RETRY_CONFIG = botocore.config.Config(
 
 _lock = threading.Lock()
 _sessions: dict[str | None, boto3.session.Session] = {}
-_clients: dict[tuple[str, str | None], Any] = {}
+_clients: dict[tuple[str, str, str | None], Any] = {}
+_accounts: dict[str | None, str] = {}
 
 
 def ec2_client(region: str, profile: str | None = None) -> Any:
-    """Return the EC2 client for `region`, created once per process.
+    """Return the EC2 client for `region`, created once per process."""
+    return _client("ec2", region, profile)
+
+
+def account_id(region: str, profile: str | None = None) -> str:
+    """Return the account id of the credentials, requested once per profile."""
+    account = _accounts.get(profile)
+    if account is None:
+        identity = _client("sts", region, profile).get_caller_identity()
+        account = _accounts[profile] = identity["Account"]
+    return account
+
+
+def _client(service: str, region: str, profile: str | None) -> Any:
+    """Return the `service` client for `region` and `profile`, created once.
 
     boto3 clients are thread-safe; sessions are not, so clients are created
     under a lock from one session per profile. Sharing the session also shares
     its loaded service model, which makes each further client cheap.
     """
-    key = (region, profile)
+    key = (service, region, profile)
     with _lock:
         client = _clients.get(key)
         if client is None:
@@ -45,7 +60,7 @@ def ec2_client(region: str, profile: str | None = None) -> Any:
                 session = _sessions[profile] = boto3.session.Session(
                     profile_name=profile
                 )
-            client = session.client("ec2", region_name=region, config=RETRY_CONFIG)
+            client = session.client(service, region_name=region, config=RETRY_CONFIG)
             _clients[key] = client
     return client
 

@@ -88,6 +88,33 @@ def _known(value: Any) -> bool:
     return value is not None and not is_unknown(value)
 
 
+def _marketplace_problem(
+    image: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> str | None:
+    """Return why EC2 would reject a copy of a Marketplace image, or None.
+
+    CopyImage rejects an image with an AWS Marketplace product code unless
+    the copying account owns it, as its seller does. The account id is
+    requested only for such images.
+    """
+    codes = [
+        code["ProductCodeId"]
+        for code in image.get("ProductCodes") or []
+        if code.get("ProductCodeType") == "marketplace"
+    ]
+    if not codes:
+        return None
+    owner = image.get("OwnerId")
+    if owner == aws.account_id(inputs["source_region"], inputs.get("profile")):
+        return None
+    return (
+        f"source image {image['ImageId']} carries AWS Marketplace product code "
+        f"{codes[0]} and belongs to account {owner}; EC2 copies such an image "
+        "only for its owner. Launch an instance from it, create an image of "
+        "that instance, and copy that image instead"
+    )
+
+
 def _client(props: Mapping[str, Any]) -> Any:
     return aws.ec2_client(props["region"], props.get("profile"))
 
@@ -429,7 +456,7 @@ class ImageCopyProvider(ResourceProvider):
                 f"source image {image_id} is {image.get('State')}, not available{why}; "
                 "wait until it is available, then run the update again"
             )
-        return None
+        return _marketplace_problem(image, inputs)
 
     @staticmethod
     def _check_adoptable(inputs: Mapping[str, Any]) -> str | None:

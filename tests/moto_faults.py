@@ -192,3 +192,45 @@ class FailingAction:
             return original(response)
 
         monkeypatch.setattr(owner, action, failing)
+
+
+MARKETPLACE_ACCOUNT = "679593333241"
+
+
+class MarketplaceEmulation:
+    """Turn images into AWS Marketplace images of another account.
+
+    moto's catalog images carry no product code, and its CopyImage copies
+    anything. Real EC2 lists the product code and the seller's account, and
+    refuses to copy such an image for any account but the seller's.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.code = "8fjcaspr7cnf4ioej4j8v3fzx"
+        original = AmiBackend.copy_image
+        emulation = self
+
+        def copy_image(
+            backend: Any, source_image_id: str, source_region: str, *args: Any
+        ) -> Any:
+            from moto.ec2.models import ec2_backends
+
+            source = ec2_backends[backend.account_id][source_region]
+            image = source.describe_images(ami_ids=[source_image_id])[0]
+            if image.product_codes and image.owner_id != backend.account_id:
+                raise EC2ClientError(
+                    "InvalidRequest",
+                    f"Images with product code {emulation.code} cannot be copied "
+                    f"by account {backend.account_id}",
+                )
+            return original(backend, source_image_id, source_region, *args)
+
+        monkeypatch.setattr(AmiBackend, "copy_image", copy_image)
+
+    def mark(self, image: Any) -> None:
+        """Give `image`, a moto backend object, a seller and a product code."""
+        image.product_codes = [
+            {"ProductCodeId": self.code, "ProductCodeType": "marketplace"}
+        ]
+        image.owner_id = MARKETPLACE_ACCOUNT
+        image.owner_alias = "aws-marketplace"

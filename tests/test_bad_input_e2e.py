@@ -8,7 +8,8 @@ import pytest
 from pulumi import automation as auto
 
 from tests.conftest import HOME_REGION, PROGRAMS
-from tests.helpers import own_image_ids
+from tests.helpers import moto_image, own_image_ids
+from tests.moto_faults import MarketplaceEmulation
 
 pytestmark = pytest.mark.e2e
 
@@ -84,3 +85,22 @@ def test_copied_ami_without_source_region_is_rejected(
     message = preview_error(stack)
 
     assert "source_region is missing; pass the region that holds" in message
+
+
+def test_marketplace_source_is_rejected_before_any_copy(
+    make_stack: Any, ec2: Any, foundation_image_id: str, monkeypatch: Any
+) -> None:
+    client = ec2(HOME_REGION)
+    source = client.copy_image(
+        SourceImageId=foundation_image_id, SourceRegion=HOME_REGION, Name="seller"
+    )["ImageId"]
+    marketplace = MarketplaceEmulation(monkeypatch)
+    marketplace.mark(moto_image(HOME_REGION, source))
+    stack = make_stack(IMAGE_COPY, {"sourceAmiId": source})
+    before = own_image_ids(client)
+
+    message = preview_error(stack)
+
+    assert f"source image {source} carries AWS Marketplace product code" in message
+    assert "Launch an instance from it, create an image of that instance" in message
+    assert own_image_ids(client) == before

@@ -19,7 +19,8 @@ from amitools_pulumi.cli import main
 from amitools_pulumi.errors import AmitoolsError
 from amitools_pulumi.provider import ImageCopyProvider
 from tests.conftest import HOME_REGION
-from tests.helpers import own_image_ids
+from tests.helpers import moto_image, own_image_ids
+from tests.moto_faults import MarketplaceEmulation
 
 
 def check_failures(source: str, news: dict[str, Any]) -> str:
@@ -146,6 +147,56 @@ def test_preview_rejects(
 
     assert expected in reasons
     assert own_image_ids(ec2(HOME_REGION)) == before
+
+
+def pending_source(image: Any, _marketplace: MarketplaceEmulation) -> None:
+    image.state = "pending"
+
+
+def deregistered_source(image: Any, _marketplace: MarketplaceEmulation) -> None:
+    # Real EC2 still lists a deregistered image for a while; moto drops it.
+    image.state = "deregistered"
+
+
+def marketplace_source(image: Any, marketplace: MarketplaceEmulation) -> None:
+    marketplace.mark(image)
+
+
+SOURCE_CASES = [
+    (pending_source, "is pending, not available; wait until it is available"),
+    (deregistered_source, "was not found in region us-east-1; check the image id"),
+    (
+        marketplace_source,
+        "carries AWS Marketplace product code 8fjcaspr7cnf4ioej4j8v3fzx and belongs "
+        "to account 679593333241",
+    ),
+    (marketplace_source, "create an image of that instance, and copy that image"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prepare", "expected"),
+    SOURCE_CASES,
+    ids=["pending", "deregistered", "marketplace-owner", "marketplace-fix"],
+)
+def test_preview_rejects_source(
+    prepare: Callable[[Any, MarketplaceEmulation], None],
+    expected: str,
+    ec2: Any,
+    foundation_image_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = ec2(HOME_REGION)
+    source = client.copy_image(
+        SourceImageId=foundation_image_id, SourceRegion=HOME_REGION, Name="source"
+    )["ImageId"]
+    prepare(moto_image(HOME_REGION, source), MarketplaceEmulation(monkeypatch))
+    before = own_image_ids(client)
+
+    reasons = check_failures(source, {})
+
+    assert expected in reasons
+    assert own_image_ids(client) == before
 
 
 def test_program_rejects_missing_source() -> None:

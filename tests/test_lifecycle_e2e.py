@@ -495,7 +495,24 @@ def test_preview_predicts_the_following_up(
         },
     )
 
-    preview = clone_stack.preview(diff=True)
-    result = clone_stack.up()
+    planned: list[Any] = []
+    applied: list[Any] = []
+
+    preview = clone_stack.preview(diff=True, on_event=planned.append)
+    result = clone_stack.up(on_event=applied.append)
 
     assert preview.change_summary == result.summary.resource_changes
+    assert steps_of(planned) == steps_of(applied)
+
+
+def steps_of(events: list[Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Return each step the engine announced: resource, operation, and the keys
+    that force a replacement (a dynamic provider reports no other changed keys).
+    """
+    steps = []
+    for event in events:
+        if event.resource_pre_event is None:
+            continue
+        step = event.resource_pre_event.metadata
+        steps.append((step.urn, step.op.value, tuple(sorted(step.keys or []))))
+    return sorted(steps)
