@@ -361,7 +361,29 @@ def find_children(
     scope = _resolve_scope(region, regions, profile)
     index = build_index(scope, profile, include_deregistered)
     lineage = Lineage(image_id, region, "children", region_errors=index.region_errors)
+    lineage.nodes = children_in(index, image_id, region, max_depth)
 
+    if not lineage.nodes and (image_id, region) not in index.records:
+        # A withdrawn image can still have descendants, so this is no error;
+        # but with none found, a mistyped id deserves a hint.
+        if images.describe_image(aws.ec2_client(region, profile), image_id) is None:
+            logger.warning(
+                "image %s was not found in %s and has no descendants there; "
+                "check the id and the region",
+                image_id,
+                region,
+            )
+    return lineage
+
+
+def children_in(
+    index: LineageIndex, image_id: str, region: str, max_depth: int | None = None
+) -> list[LineageNode]:
+    """Walk the descendants of `image_id` in `index`, sorted nearest first.
+
+    Nodes are sorted by depth, then creation time, then image id.
+    """
+    nodes = []
     seen = {(image_id, region)}
     frontier = [(image_id, region)]
     depth = 0
@@ -374,27 +396,14 @@ def find_children(
                     logger.warning(
                         "image %s in %s is reached twice: a tag cycle", *record.key
                     )
-                    lineage.nodes.append(_node(record, depth, cycle=True))
+                    nodes.append(_node(record, depth, cycle=True))
                     continue
                 seen.add(record.key)
-                lineage.nodes.append(_node(record, depth))
+                nodes.append(_node(record, depth))
                 next_frontier.append(record.key)
         frontier = next_frontier
-
-    if not lineage.nodes and (image_id, region) not in index.records:
-        # A withdrawn image can still have descendants, so this is no error;
-        # but with none found, a mistyped id deserves a hint.
-        if images.describe_image(aws.ec2_client(region, profile), image_id) is None:
-            logger.warning(
-                "image %s was not found in %s and has no descendants there; "
-                "check the id and the region",
-                image_id,
-                region,
-            )
-    lineage.nodes.sort(
-        key=lambda node: (node.depth, node.create_timestamp or 0, node.image_id)
-    )
-    return lineage
+    nodes.sort(key=lambda node: (node.depth, node.create_timestamp or 0, node.image_id))
+    return nodes
 
 
 def find_ancestors(

@@ -23,7 +23,15 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from amitools_pulumi import aws, copying, images, lineage, progress, validation
+from amitools_pulumi import (
+    aws,
+    copying,
+    guard,
+    images,
+    progress,
+    server_threads,
+    validation,
+)
 from amitools_pulumi.errors import (
     DescendantsExistError,
     MissingLineageTagsError,
@@ -311,9 +319,7 @@ class ImageCopyProvider(ResourceProvider):
         region = _props["region"]
         profile = _props.get("profile")
         if not _props.get("allow_delete_with_descendants"):
-            descendants = lineage.find_children(
-                _id, region, profile=profile, max_depth=1
-            )
+            descendants = guard.children_of(_id, region, profile)
             if descendants:
                 listed = ", ".join(
                     f"{node.image_id} ({node.region}, {node.name})"
@@ -564,3 +570,8 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool
         return True
     # Treat a missing map, string or flag like an empty one.
     return (old or None) != (new or None)
+
+
+# Loading the provider in Pulumi's dynamic-provider server lets more than
+# 4 copies wait for EC2 at once; elsewhere this does nothing.
+server_threads.widen()

@@ -1,0 +1,86 @@
+"""More worker threads for the server of Pulumi's Python dynamic providers.
+
+Pulumi runs every Python dynamic resource of a stack through one gRPC server
+in one process (`python -m pulumi.dynamic`), and that server's thread pool
+has 4 workers (Pulumi's Python SDK 3.272.0). Each create, update or delete
+holds a worker until it returns, so at most 4 run at once whatever
+`pulumi up --parallel` allows. A copy holds its worker for the minutes EC2
+takes, so 20 clones would take 5 rounds of that wait.
+
+When this package's provider is loaded in that process, `widen()` sets
+the pool's limit to AMITOOLS_PULUMI_PROVIDER_THREADS (default 32). The pool
+is reached through the server object in the main thread's stack. If that
+layout is not found, as a future Pulumi release may change it, nothing is
+changed and the pool keeps its own limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+THREADS_VARIABLE = "AMITOOLS_PULUMI_PROVIDER_THREADS"
+DEFAULT_THREADS = 32
+DYNAMIC_SERVER_MODULE = "pulumi.dynamic.__main__"
+
+
+def wanted_threads() -> int:
+    """Return the worker count from AMITOOLS_PULUMI_PROVIDER_THREADS, else 32."""
+    text = os.environ.get(THREADS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_THREADS
+    if text.isdigit() and 1 <= int(text) <= 1024:
+        return int(text)
+    logger.warning(
+        "%s=%r is invalid: use a whole number from 1 to 1024; using %d",
+        THREADS_VARIABLE,
+        text,
+        DEFAULT_THREADS,
+    )
+    return DEFAULT_THREADS
+
+
+def dynamic_server_pool() -> ThreadPoolExecutor | None:
+    """Return the thread pool of the dynamic-provider server in this process."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if getattr(spec, "name", None) != DYNAMIC_SERVER_MODULE:
+        return None
+    frame: Any = sys._current_frames().get(threading.main_thread().ident)
+    while frame is not None:
+        server = frame.f_locals.get("server")
+        state = getattr(server, "_state", None)
+        pool = getattr(state, "thread_pool", None)
+        if isinstance(pool, ThreadPoolExecutor):
+            return pool
+        frame = frame.f_back
+    return None
+
+
+def widen() -> int | None:
+    """Set the dynamic-provider server's worker limit; return the new limit.
+
+    Return None, changing nothing, outside that server or when its pool is
+    not found.
+    """
+    pool = dynamic_server_pool()
+    if pool is None:
+        return None
+    threads = wanted_threads()
+    try:
+        with pool._shutdown_lock:
+            pool._max_workers = threads
+            # Requests queued before the change get their threads now.
+            for _ in range(pool._work_queue.qsize()):
+                pool._adjust_thread_count()
+    except AttributeError as error:
+        logger.debug("the provider server's pool was left as it is: %s", error)
+        return None
+    logger.debug("the provider server runs up to %d requests at once", threads)
+    return threads
