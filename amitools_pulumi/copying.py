@@ -84,17 +84,15 @@ def copy_image(spec: CopySpec) -> dict[str, Any]:
     all_tags = {**spec.tags, **lineage, TOKEN_TAG: spec.token}
     try:
         # Emulators ignore TagSpecifications, and an earlier attempt may have
-        # stopped before tagging, so the tags are written again here.
-        client.get_waiter("image_exists").wait(
-            ImageIds=[image_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60}
-        )
-        images.write_tags(client, [image_id], all_tags)
+        # stopped before tagging, so the tags are written again once EC2
+        # lists the image.
         image = wait_until_available(
             client,
             image_id,
             region=spec.region,
             timeout_seconds=spec.wait_timeout_minutes * 60,
             reporter=reporter,
+            on_found=lambda _image: images.write_tags(client, [image_id], all_tags),
         )
         snapshots = images.snapshot_ids(image)
         images.write_tags(client, snapshots, all_tags)

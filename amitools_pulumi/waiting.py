@@ -3,8 +3,9 @@
 botocore's `image_available` waiter polls at a fixed delay and fails at once on
 `InvalidAMIID.NotFound`, which real EC2 returns for a while right after
 CopyImage. This loop tolerates that window, grows its delay from 5 s to 120 s
-(9 polls cover a 10-minute copy), stops at the first failed state with EC2's
-state reason, and reports snapshot progress through a rate-limited reporter.
+(after an immediate first poll, 9 more cover a 10-minute copy), stops at the
+first failed state with EC2's state reason, and reports snapshot progress
+through a rate-limited reporter.
 """
 
 from __future__ import annotations
@@ -67,21 +68,28 @@ def wait_until_available(
     reporter: RateLimitedReporter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_found: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Poll `image_id` until it is available and return its record.
 
-    Raises CopyFailedError when the image ends in a failed state (with EC2's
-    state reason) or stays unknown past the grace period, and CopyTimeoutError
-    when it is not available after `timeout_seconds`.
+    `on_found` is called with the first record EC2 returns, before its state
+    is looked at. Raises CopyFailedError when the image ends in a failed
+    state (with EC2's state reason) or stays unknown past the grace period,
+    and CopyTimeoutError when it is not available after `timeout_seconds`.
     """
     reporter = reporter or RateLimitedReporter()
     started = clock()
     deadline = started + timeout_seconds
     delays = poll_delays()
     state = "unknown"
+    found = False
 
     while True:
         image = describe_image(client, image_id)
+        if image is not None and not found:
+            found = True
+            if on_found is not None:
+                on_found(image)
         if image is None:
             if clock() - started > NOT_FOUND_GRACE_SECONDS:
                 raise CopyFailedError(

@@ -133,6 +133,24 @@ def test_not_found_window_is_tolerated(client: Any, copy_id: str) -> None:
     assert fake.sleeps == [5.0, 10.0, 20.0]
 
 
+def test_on_found_runs_once_when_the_image_appears(client: Any, copy_id: str) -> None:
+    fake = FakeTime()
+    answer_states(client, [None, "pending", "pending", "available"])
+    found: list[str] = []
+
+    wait_until_available(
+        client,
+        copy_id,
+        region=HOME_REGION,
+        timeout_seconds=600,
+        sleep=fake.sleep,
+        clock=fake.clock,
+        on_found=lambda image: found.append(image["State"]),
+    )
+
+    assert found == ["pending"]
+
+
 def test_failed_copy_raises_with_the_state_reason(client: Any, copy_id: str) -> None:
     fake = FakeTime()
     answer_states(client, ["pending", "failed"], reason="snapshot copy failed")
