@@ -29,6 +29,7 @@ test: venv toolchain
 
 bench: venv
 	$(BIN)/python bench/lineage_bench.py
+	$(BIN)/python bench/clone_bench.py
 
 lint: venv
 	$(BIN)/ruff format --check .

@@ -3,9 +3,12 @@
 Clients are built inside the provider's process, never stored on the provider
 object: Pulumi serializes the provider into the stack state, and a client there
 would carry a session and credentials. botocore reads `AWS_ENDPOINT_URL`, the
-credential chain and `AWS_PROFILE` itself. The clients come from botocore
-sessions, the layer under boto3, whose import takes about half as long: the
-provider's start-up waits for it.
+credential chain and `AWS_PROFILE` itself.
+
+The clients come from botocore sessions, the layer under boto3, and botocore
+is imported when the first client is made. Importing the provider then costs
+no more than importing Pulumi plus this package; the import of botocore's
+client machinery (about 100 ms) moves to the first AWS call.
 """
 
 from __future__ import annotations
@@ -14,20 +17,15 @@ import os
 import threading
 from typing import Any
 
-import botocore.config
-import botocore.session
-
 from amitools_pulumi.errors import RegionNotFoundError
 
 # Adaptive mode adds client-side rate limiting to the standard retries, which
 # keeps a stack with many copies under EC2's request limits.
-RETRY_CONFIG = botocore.config.Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
-    user_agent_extra="amitools-pulumi",
-)
+RETRIES = {"mode": "adaptive", "max_attempts": 10}
+USER_AGENT_EXTRA = "amitools-pulumi"
 
 _lock = threading.Lock()
-_sessions: dict[str | None, botocore.session.Session] = {}
+_sessions: dict[str | None, Any] = {}
 _clients: dict[tuple[str, str, str | None], Any] = {}
 _accounts: dict[str | None, str] = {}
 
@@ -53,6 +51,9 @@ def _client(service: str, region: str, profile: str | None) -> Any:
     under a lock from one session per profile. Sharing the session also shares
     its loaded service model, which makes each further client cheap.
     """
+    import botocore.config
+    import botocore.session
+
     key = (service, region, profile)
     with _lock:
         client = _clients.get(key)
@@ -60,9 +61,10 @@ def _client(service: str, region: str, profile: str | None) -> Any:
             session = _sessions.get(profile)
             if session is None:
                 session = _sessions[profile] = botocore.session.Session(profile=profile)
-            client = session.create_client(
-                service, region_name=region, config=RETRY_CONFIG
+            config = botocore.config.Config(
+                retries=RETRIES, user_agent_extra=USER_AGENT_EXTRA
             )
+            client = session.create_client(service, region_name=region, config=config)
             _clients[key] = client
     return client
 
@@ -77,6 +79,7 @@ def default_region() -> str | None:
 
     The default comes from AWS_DEFAULT_REGION or the profile.
     """
+    import botocore.session
     import pulumi
 
     configured = pulumi.Config("aws").get("region")

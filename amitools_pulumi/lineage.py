@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import botocore.exceptions
-from botocore.parsers import ResponseParserError
 
 from amitools_pulumi import aws, images, validation
 from amitools_pulumi.errors import ImageNotFoundError, InvalidInputError
@@ -511,6 +510,8 @@ def _native_ancestry(
     image_id: str, region: str, profile: str | None
 ) -> dict[ImageKey, ImageKey]:
     """Return child → parent links from GetImageAncestry, or {} where unsupported."""
+    from botocore.parsers import ResponseParserError
+
     client = aws.ec2_client(region, profile)
     endpoint = client.meta.endpoint_url if aws.custom_endpoint() else None
     if endpoint in _ANCESTRY_UNSUPPORTED:

@@ -11,8 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import botocore.session
-
 from amitools_pulumi.errors import InvalidInputError
 from amitools_pulumi.naming import MAX_PREFIX_LENGTH
 from amitools_pulumi.tags import LINEAGE_TAG_KEYS, TOKEN_TAG
@@ -45,6 +43,8 @@ MAX_USER_TAGS = 45
 @functools.cache
 def known_regions() -> frozenset[str]:
     """Return every EC2 region in botocore's bundled endpoint data, all partitions."""
+    import botocore.session
+
     session = botocore.session.get_session()
     regions: set[str] = set()
     for partition in session.get_available_partitions():

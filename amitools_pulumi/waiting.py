@@ -2,8 +2,8 @@
 
 botocore's `image_available` waiter polls at a fixed delay and fails at once on
 `InvalidAMIID.NotFound`, which real EC2 returns for a while right after
-CopyImage. This loop tolerates that window, grows its delay from 5 s to 120 s
-(after an immediate first poll, 9 more cover a 10-minute copy), stops at the
+CopyImage. This loop tolerates that window, grows its delay from 5 s to 150 s
+(after an immediate first poll, 8 more cover a 10-minute copy), stops at the
 first failed state with EC2's state reason, and reports snapshot progress
 through a rate-limited reporter.
 """
@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 
 FIRST_DELAY_SECONDS = 5.0
 DELAY_FACTOR = 2.0
-MAX_DELAY_SECONDS = 120.0
+# With the copy-token lookup, a create pending 10 minutes makes 10
+# DescribeImages; a finished copy is noticed at most 150 s late.
+MAX_DELAY_SECONDS = 150.0
 
 # How long after CopyImage an image may still be unknown to DescribeImages.
 NOT_FOUND_GRACE_SECONDS = 300.0

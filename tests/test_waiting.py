@@ -88,15 +88,16 @@ def answer_states(client: Any, states: list[str | None], reason: str = "") -> li
 def test_poll_delays_grow_to_the_maximum() -> None:
     delays = list(itertools.islice(poll_delays(), 8))
 
-    assert delays == [5.0, 10.0, 20.0, 40.0, 80.0, 120.0, 120.0, 120.0]
+    assert delays == [5.0, 10.0, 20.0, 40.0, 80.0, 150.0, 150.0, 150.0]
 
 
-def test_ten_minutes_take_at_most_ten_polls() -> None:
+def test_ten_minutes_take_at_most_nine_polls() -> None:
+    # With the copy-token lookup before it, a create then makes at most 10.
     elapsed = itertools.accumulate(poll_delays())
 
     polls = next(count for count, total in enumerate(elapsed, start=2) if total >= 600)
 
-    assert polls <= 10
+    assert polls <= 9
 
 
 def test_available_at_once_needs_no_sleep(client: Any, copy_id: str) -> None:
