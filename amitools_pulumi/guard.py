@@ -3,7 +3,7 @@
 The check lists the account's images in every enabled region. A destroy
 deletes many copies at once, and each check used to make that listing of its
 own. Concurrent checks now share one: a check waits for the next listing
-that starts after the check was requested, so its answer is as recent as a
+that starts after the check was requested, so its result is as recent as a
 listing of its own would be. An image deleted before the check was requested
 is therefore never reported as a descendant.
 """
