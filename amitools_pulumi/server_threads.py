@@ -3,9 +3,9 @@
 Pulumi runs every Python dynamic resource of a stack through one gRPC server
 in one process (`python -m pulumi.dynamic`), and that server's thread pool
 has 4 workers (Pulumi's Python SDK 3.272.0). Each create, update or delete
-holds a worker until it returns, so at most 4 run at once whatever
-`pulumi up --parallel` allows. A copy holds its worker for the minutes EC2
-takes, so 20 clones would take 5 rounds of that wait.
+occupies a worker until it returns, so at most 4 run at once whatever
+`pulumi up --parallel` allows. A copy occupies its worker for the minutes
+EC2 takes, so 20 clones would take 5 rounds of that wait.
 
 When this package's provider is loaded in that process, `widen()` sets
 the pool's limit to AMITOOLS_PULUMI_PROVIDER_THREADS (default 32). The pool

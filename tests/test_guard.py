@@ -69,7 +69,7 @@ def test_callers_during_a_run_share_the_next_run() -> None:
     assert listing.runs == 2
 
 
-def test_a_lone_caller_runs_the_fetch_itself() -> None:
+def test_listing_single_caller_runs_fetch() -> None:
     listing = SharedListing(lambda: "listed")
 
     assert listing.get() == "listed"
