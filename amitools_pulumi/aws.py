@@ -69,6 +69,19 @@ def _client(service: str, region: str, profile: str | None) -> Any:
     return client
 
 
+def profile_problem(field: str, profile: str | None) -> str | None:
+    """Return why `profile` cannot be used, or None when it is unset or known."""
+    import botocore.session
+
+    if profile is None or profile in botocore.session.Session().available_profiles:
+        return None
+    return (
+        f"{field} {profile!r} is not a profile in the AWS config or credentials "
+        "files; add it there (aws configure --profile NAME), or leave it unset "
+        "to use the default credentials"
+    )
+
+
 def custom_endpoint() -> str | None:
     """Return AWS_ENDPOINT_URL when EC2 calls go to an emulator or proxy."""
     return os.environ.get("AWS_ENDPOINT_URL_EC2") or os.environ.get("AWS_ENDPOINT_URL")

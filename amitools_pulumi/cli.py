@@ -14,7 +14,12 @@ from collections.abc import Sequence
 import botocore.exceptions
 
 from amitools_pulumi import __version__
-from amitools_pulumi.errors import AmitoolsError, ImageNotFoundError, InvalidInputError
+from amitools_pulumi.errors import (
+    AmitoolsError,
+    ImageNotFoundError,
+    InvalidInputError,
+    RegionNotFoundError,
+)
 from amitools_pulumi.lineage import find_ancestors, find_children
 from amitools_pulumi.render import FORMATS, render
 from amitools_pulumi.tagging import build_tags, tag_image
@@ -186,6 +191,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(arguments)
     except InvalidInputError as error:
         print(f"amitools: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RegionNotFoundError:
+        print(
+            "amitools: no AWS region given: pass --region, or set "
+            "AWS_DEFAULT_REGION or a region in the profile",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except botocore.exceptions.ProfileNotFound as error:
+        print(f"amitools: {error}; check --profile and AWS_PROFILE", file=sys.stderr)
         return EXIT_USAGE
     except ImageNotFoundError as error:
         print(f"amitools: {error}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ import botocore.exceptions
 
 from amitools_pulumi import aws, images
 from amitools_pulumi.progress import RateLimitedReporter
-from amitools_pulumi.tags import TOKEN_TAG, dict_to_tags, lineage_tags
+from amitools_pulumi.tags import COPYING_PREFIX, TOKEN_TAG, dict_to_tags, lineage_tags
 from amitools_pulumi.waiting import FAILED_STATES, wait_until_available
 
 logger = logging.getLogger(__name__)
@@ -39,10 +40,13 @@ class CopySpec:
 
 
 def copy_token(resource_key: str, *parts: Any) -> str:
-    """Derive CopyImage's ClientToken from the resource and what it copies.
+    """Derive the copy token from the resource and what it copies.
 
     The same resource copying the same source gets the same token on every
-    attempt; EC2 allows at most 64 ASCII characters.
+    attempt, which lets a create find the copy that an interrupted attempt
+    started. CopyImage's ClientToken is not this token: EC2 remembers a
+    ClientToken after the image is gone, so a token reused by a later create
+    would return the deleted image or fail.
     """
     text = "\n".join([resource_key, *(str(part) for part in parts)])
     return hashlib.sha256(text.encode()).hexdigest()
@@ -52,15 +56,18 @@ def copy_image(spec: CopySpec) -> dict[str, Any]:
     """Copy the source image, tag the copy and its snapshots, and wait for it.
 
     Returns the resource outputs. A copy that this resource started earlier
-    (found by its token tag) is resumed instead of started again. When
-    anything fails after CopyImage, the new image and its snapshots are
-    deleted before the error is raised, so a failed create leaves nothing.
+    and did not finish (found by its token tag) is resumed instead of started
+    again; a finished copy, such as the image that a replacement replaces, is
+    never taken over. When anything fails after CopyImage, the new image and
+    its snapshots are deleted before the error is raised, so a failed create
+    leaves nothing.
     """
     client = aws.ec2_client(spec.region, spec.profile)
     reporter = RateLimitedReporter()
 
     # An interrupted create left its image behind: finish that one instead.
-    image = images.find_by_token(client, spec.token)
+    copying = COPYING_PREFIX + spec.token
+    image = images.find_by_token(client, copying)
     if image is not None and image.get("State") in FAILED_STATES:
         logger.warning("deleting %s, an earlier failed copy", image["ImageId"])
         images.delete_image(client, image["ImageId"], None)
@@ -81,7 +88,7 @@ def copy_image(spec: CopySpec) -> dict[str, Any]:
             force=True,
         )
 
-    all_tags = {**spec.tags, **lineage, TOKEN_TAG: spec.token}
+    all_tags = {**spec.tags, **lineage, TOKEN_TAG: copying}
     try:
         # Emulators ignore TagSpecifications, and an earlier attempt may have
         # stopped before tagging, so the tags are written again once EC2
@@ -95,8 +102,11 @@ def copy_image(spec: CopySpec) -> dict[str, Any]:
             on_found=lambda _image: images.write_tags(client, [image_id], all_tags),
         )
         snapshots = images.snapshot_ids(image)
-        images.write_tags(client, snapshots, all_tags)
         snapshots_encrypted = images.is_encrypted(client, image)
+        # The last write: it tags the snapshots and marks the copy finished.
+        images.write_tags(
+            client, [image_id, *snapshots], {**all_tags, TOKEN_TAG: spec.token}
+        )
     except BaseException:
         logger.warning("copy %s failed; deleting it and its snapshots", image_id)
         images.delete_image(client, image_id, None)
@@ -122,12 +132,15 @@ def copy_image(spec: CopySpec) -> dict[str, Any]:
 
 
 def _start_copy(client: Any, spec: CopySpec, lineage: Mapping[str, str]) -> str:
-    all_tags = dict_to_tags({**spec.tags, **lineage, TOKEN_TAG: spec.token})
+    all_tags = dict_to_tags(
+        {**spec.tags, **lineage, TOKEN_TAG: COPYING_PREFIX + spec.token}
+    )
     request: dict[str, Any] = {
         "SourceImageId": spec.source_ami_id,
         "SourceRegion": spec.source_region,
         "Name": spec.name,
-        "ClientToken": spec.token,
+        # Unique per call; botocore's retries of this call reuse it.
+        "ClientToken": uuid.uuid4().hex,
         "TagSpecifications": [
             {"ResourceType": "image", "Tags": all_tags},
             {"ResourceType": "snapshot", "Tags": all_tags},

@@ -38,7 +38,13 @@ from amitools_pulumi.errors import (
     SourceImageNotFoundError,
 )
 from amitools_pulumi.naming import DEFAULT_NAME_PREFIX, generate_image_name
-from amitools_pulumi.tags import SOURCE_IMAGE, SOURCE_REGION, dict_to_tags
+from amitools_pulumi.tags import (
+    SOURCE_IMAGE,
+    SOURCE_REGION,
+    TOKEN_TAG,
+    dict_to_tags,
+    tags_to_dict,
+)
 
 # Changing one of these makes a new image. `name` and `random_name_prefix`
 # count only where the name matters; see _replace_keys.
@@ -179,6 +185,9 @@ class ImageCopyProvider(ResourceProvider):
                     "kms_key_id", inputs["kms_key_id"], inputs["encrypted"]
                 ),
             )
+
+        if _known(inputs["profile"]):
+            fail("profile", aws.profile_problem("profile", inputs["profile"]))
 
         if inputs["adopt_image_id"] is not None and not is_unknown(
             inputs["adopt_image_id"]
@@ -473,6 +482,13 @@ class ImageCopyProvider(ResourceProvider):
             return (
                 f"adopt_image_id {image_id} was not found in region "
                 f"{inputs['region']}; check the id and the region"
+            )
+        if TOKEN_TAG in tags_to_dict(image.get("Tags")):
+            return (
+                f"adopt_image_id {image_id} was made by an amitools_pulumi resource "
+                f"(it has the tag {TOKEN_TAG}), which a stack may still manage; "
+                "adopting it would let two resources delete one image. If no stack "
+                "manages it, remove that tag first"
             )
         _user, live_lineage = images.split_tags(image.get("Tags"))
         parent = live_lineage.get(SOURCE_IMAGE)

@@ -234,3 +234,49 @@ class MarketplaceEmulation:
         ]
         image.owner_id = MARKETPLACE_ACCOUNT
         image.owner_alias = "aws-marketplace"
+
+
+class ClientTokenEmulation:
+    """Give CopyImage's ClientToken the idempotency that EC2 documents.
+
+    moto ignores ClientToken. EC2 remembers each token: the same token with
+    the same parameters returns the first call's image id, even after that
+    image is gone, and with other parameters fails with
+    IdempotentParameterMismatch.
+    """
+
+    PARAMETERS = (
+        "SourceImageId",
+        "SourceRegion",
+        "Name",
+        "Description",
+        "Encrypted",
+        "KmsKeyId",
+    )
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto.core.responses import ActionResult
+
+        self.seen: dict[str, tuple[tuple[Any, ...], str]] = {}
+        self.reused = 0
+        original = AmisResponse.copy_image
+        emulation = self
+
+        def copy_image(response: Any) -> Any:
+            token = response._get_param("ClientToken")
+            params = tuple(response._get_param(name) for name in self.PARAMETERS)
+            if token and token in emulation.seen:
+                emulation.reused += 1
+                first_params, image_id = emulation.seen[token]
+                if first_params != params:
+                    raise EC2ClientError(
+                        "IdempotentParameterMismatch",
+                        f"client token {token} was used with other parameters",
+                    )
+                return ActionResult({"ImageId": image_id})
+            result = original(response)
+            if token:
+                emulation.seen[token] = (params, result.result["ImageId"])
+            return result
+
+        monkeypatch.setattr(AmisResponse, "copy_image", copy_image)

@@ -128,6 +128,11 @@ CASES = [
     ("timeout-zero", {"wait_timeout_minutes": 0}, "0 is out of range"),
     ("timeout-too-long", {"wait_timeout_minutes": 3000}, "3000 is out of range"),
     (
+        "profile-unknown",
+        {"profile": "nosuchprofile"},
+        "profile 'nosuchprofile' is not a profile in the AWS config",
+    ),
+    (
         "adopt-malformed",
         {"adopt_image_id": "ami-!"},
         "adopt_image_id 'ami-!' is not a valid image id",
@@ -290,8 +295,12 @@ def test_lineage_rejects(
             "'-5' is not whole epoch seconds",
         ),
         (["children", "ami-12345678", "--max-depth", "0"], "max_depth 0 is invalid"),
+        (
+            ["children", "ami-12345678", "--profile", "nosuchprofile"],
+            "(nosuchprofile) could not be found; check --profile and AWS_PROFILE",
+        ),
     ],
-    ids=["tag-source", "tag-date", "tag-timestamp", "children-depth"],
+    ids=["tag-source", "tag-date", "tag-timestamp", "children-depth", "profile"],
 )
 def test_cli_rejects(
     argv: list[str],
@@ -300,3 +309,14 @@ def test_cli_rejects(
     moto_endpoint: str,
 ) -> None:
     assert expected in cli_error(capsys, *argv, "--region", HOME_REGION)
+
+
+def test_cli_rejects_missing_region(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+
+    message = cli_error(capsys, "children", "ami-12345678")
+
+    assert "no AWS region given: pass --region" in message

@@ -17,7 +17,12 @@ from pulumi import automation as auto
 from amitools_pulumi.tags import TOKEN_TAG, dict_to_tags, lineage_tags
 from tests.conftest import HOME_REGION, PROGRAMS
 from tests.helpers import describe, image_tags, own_image_ids, snapshot_exists
-from tests.moto_faults import CopyControl, DescriptionEmulation, EncryptionEmulation
+from tests.moto_faults import (
+    ClientTokenEmulation,
+    CopyControl,
+    DescriptionEmulation,
+    EncryptionEmulation,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -89,6 +94,44 @@ def test_source_change_replaces(
     assert (
         image_tags(ec2(HOME_REGION), second["image_id"])["source_image"] == other_source
     )
+
+
+def image_urn(stack: auto.Stack) -> str:
+    resources = stack.export_stack().deployment["resources"]
+    return next(r["urn"] for r in resources if r["type"].endswith("Ami"))
+
+
+@pytest.mark.parametrize("how", ["replace-option", "name-prefix"])
+def test_replacement_makes_a_new_copy(
+    clone_stack: auto.Stack, ec2: Any, how: str
+) -> None:
+    first = outputs_of(clone_stack.up())
+    if how == "replace-option":
+        result = clone_stack.up(replace=[image_urn(clone_stack)])
+    else:
+        set_config(clone_stack, randomNamePrefix="REBUILT")
+        result = clone_stack.up()
+    second = outputs_of(result)
+
+    assert result.summary.resource_changes == {"replace": 1, "same": 1}
+    assert second["image_id"] != first["image_id"]
+    assert describe(ec2(HOME_REGION), second["image_id"]) is not None
+    assert describe(ec2(HOME_REGION), first["image_id"]) is None
+
+
+def test_up_after_destroy_makes_a_new_copy(
+    clone_stack: auto.Stack, ec2: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = ClientTokenEmulation(monkeypatch)
+    first = outputs_of(clone_stack.up())
+    clone_stack.destroy()
+
+    second = outputs_of(clone_stack.up())
+
+    assert tokens.reused == 0
+    assert second["image_id"] != first["image_id"]
+    assert describe(ec2(HOME_REGION), second["image_id"])["State"] == "available"
+    assert describe(ec2(HOME_REGION), first["image_id"]) is None
 
 
 def test_refresh_drops_an_image_deregistered_out_of_band(
@@ -209,6 +252,24 @@ def test_adopting_an_untagged_image_says_why(
     assert f"adopt_image_id {untagged} has no amitools lineage tags" in str(
         raised.value
     )
+
+
+def test_adopting_a_managed_copy_is_rejected(
+    clone_stack: auto.Stack, make_stack: Any, ec2: Any, foundation_image_id: str
+) -> None:
+    managed = outputs_of(clone_stack.up())["image_id"]
+    before = own_image_ids(ec2(HOME_REGION))
+    stack = make_stack(
+        IMAGE_COPY, {"sourceAmiId": foundation_image_id, "adoptImageId": managed}
+    )
+
+    with pytest.raises(auto.errors.CommandError) as raised:
+        stack.preview()
+
+    assert f"adopt_image_id {managed} was made by an amitools_pulumi resource" in str(
+        raised.value
+    )
+    assert own_image_ids(ec2(HOME_REGION)) == before
 
 
 def test_description_change_updates_in_place(

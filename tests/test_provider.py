@@ -15,6 +15,7 @@ from amitools_pulumi.errors import (
     MissingLineageTagsError,
 )
 from amitools_pulumi.provider import ImageCopyProvider
+from amitools_pulumi.tags import COPYING_PREFIX, TOKEN_TAG
 from tests.conftest import COPY_REGION, HOME_REGION
 from tests.helpers import (
     describe,
@@ -578,21 +579,69 @@ def test_check_rejects_a_pending_source(
     assert "is pending, not available" in failures["source_ami_id"]
 
 
-def test_create_resumes_a_copy_with_the_same_token(
+def test_create_resumes_an_unfinished_copy(
     provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
 ) -> None:
     inputs = {**clone_inputs, "resource_key": "project/stack/type/resumed"}
     first = provider.create(inputs)
+    # An interrupted create leaves the in-progress token value behind.
+    token = image_tags(ec2(HOME_REGION), first.id)[TOKEN_TAG]
+    ec2(HOME_REGION).create_tags(
+        Resources=[first.id],
+        Tags=[{"Key": TOKEN_TAG, "Value": COPYING_PREFIX + token}],
+    )
     before = own_image_ids(ec2(HOME_REGION))
 
     # A retry after an interruption checks again and gets a new generated name.
     retry = provider.create({**inputs, "name": "AMI-1-2"})
     after = own_image_ids(ec2(HOME_REGION))
+    finished = image_tags(ec2(HOME_REGION), first.id)[TOKEN_TAG]
     provider.delete(first.id, first.outs)
 
     assert retry.id == first.id
     assert after == before
     assert retry.outs["lineage_tags"] == first.outs["lineage_tags"]
+    assert finished == token
+
+
+def test_create_never_takes_over_a_finished_copy(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any], ec2: Any
+) -> None:
+    # A forced replacement creates with the same inputs, so the same token.
+    inputs = {**clone_inputs, "resource_key": "project/stack/type/replaced"}
+    original = provider.create(inputs)
+
+    replacement = provider.create({**inputs, "name": "AMI-1-3"})
+    provider.delete(original.id, original.outs)
+    remaining = own_image_ids(ec2(HOME_REGION))
+    provider.delete(replacement.id, replacement.outs)
+
+    assert replacement.id != original.id
+    assert replacement.id in remaining
+    assert original.id not in remaining
+
+
+def test_each_copy_image_call_gets_its_own_client_token(
+    provider: ImageCopyProvider, clone_inputs: dict[str, Any]
+) -> None:
+    inputs = {**clone_inputs, "resource_key": "project/stack/type/tokens"}
+    client = aws.ec2_client(HOME_REGION)
+    sent: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(params["ClientToken"])
+
+    client.meta.events.register("before-parameter-build.ec2.CopyImage", record)
+    try:
+        first = provider.create(inputs)
+        provider.delete(first.id, first.outs)
+        second = provider.create(inputs)
+        provider.delete(second.id, second.outs)
+    finally:
+        client.meta.events.unregister("before-parameter-build.ec2.CopyImage", record)
+
+    assert len(sent) == 2
+    assert sent[0] != sent[1]
 
 
 def test_read_reports_lineage_tag_drift(
