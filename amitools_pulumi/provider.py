@@ -337,7 +337,7 @@ class ImageCopyProvider(ResourceProvider):
                 raise DescendantsExistError(
                     f"image {_id} in {region} still has images made from it: {listed}. "
                     "Delete those first, or set allow_delete_with_descendants=True "
-                    "to delete it anyway"
+                    "and run pulumi up before deleting it anyway"
                 )
         images.delete_image(
             aws.ec2_client(region, profile), _id, list(_props.get("snapshot_ids") or [])

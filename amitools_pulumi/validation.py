@@ -134,10 +134,15 @@ def check_bool(field: str, value: Any) -> str | None:
 def check_wait_timeout(field: str, value: Any) -> str | None:
     if value is None:
         return None
-    valid = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not valid or not MIN_WAIT_TIMEOUT_MINUTES <= value <= MAX_WAIT_TIMEOUT_MINUTES:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return (
-            f"{field} {value!r} is out of range; give whole minutes from "
+            f"{field} {value!r} is not a number; give whole minutes from "
+            f"{MIN_WAIT_TIMEOUT_MINUTES} to {MAX_WAIT_TIMEOUT_MINUTES} (48 hours)"
+        )
+    if not MIN_WAIT_TIMEOUT_MINUTES <= value <= MAX_WAIT_TIMEOUT_MINUTES:
+        # Pulumi passes numbers as floats: 0.0 reads better as 0.
+        return (
+            f"{field} {value:g} is out of range; give whole minutes from "
             f"{MIN_WAIT_TIMEOUT_MINUTES} to {MAX_WAIT_TIMEOUT_MINUTES} (48 hours)"
         )
     return None

@@ -237,7 +237,12 @@ def destroy() -> None:
         ec2 = demo_ec2(env, COPY_REGION)
         for image_id in DEMO_IMAGES.read_text().split():
             say(f"deregistering {image_id}, an image made outside Pulumi")
+            described = ec2.describe_images(ImageIds=[image_id])["Images"]
             ec2.deregister_image(ImageId=image_id)
+            for mapping in described[0].get("BlockDeviceMappings", []):
+                snapshot = mapping.get("Ebs", {}).get("SnapshotId")
+                if snapshot:
+                    ec2.delete_snapshot(SnapshotId=snapshot)
         DEMO_IMAGES.unlink()
 
     say(f"pulumi destroy of stack {STACK!r}")

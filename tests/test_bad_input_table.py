@@ -126,6 +126,7 @@ CASES = [
     ),
     ("encrypted-not-bool", {"encrypted": "yes"}, "'yes' is not a boolean"),
     ("timeout-zero", {"wait_timeout_minutes": 0}, "0 is out of range"),
+    ("timeout-text", {"wait_timeout_minutes": "10"}, "'10' is not a number"),
     ("timeout-too-long", {"wait_timeout_minutes": 3000}, "3000 is out of range"),
     (
         "profile-unknown",
