@@ -29,9 +29,9 @@ LINEAGE_TAG_KEYS = (
 CREATE_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 # Tag that marks a copy with the token of the resource that started it. While
-# the copy is in progress its value is COPYING_PREFIX + token, so that a create
-# interrupted after CopyImage finds its image; a finished copy carries the bare
-# token, so that a replacement with the same token never takes it over.
+# the copy is in progress, its value is COPYING_PREFIX + token: a create that
+# was interrupted after CopyImage finds its image by that value. A finished
+# copy carries the bare token, so a replacement never takes it over.
 TOKEN_TAG = "amitools-pulumi:copy-token"
 COPYING_PREFIX = "copying:"
 

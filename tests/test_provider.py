@@ -621,7 +621,7 @@ def test_create_never_takes_over_a_finished_copy(
     assert original.id not in remaining
 
 
-def test_each_copy_image_call_gets_its_own_client_token(
+def test_copy_image_client_token_unique(
     provider: ImageCopyProvider, clone_inputs: dict[str, Any]
 ) -> None:
     inputs = {**clone_inputs, "resource_key": "project/stack/type/tokens"}
