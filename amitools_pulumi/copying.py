@@ -14,7 +14,13 @@ import botocore.exceptions
 
 from amitools_pulumi import aws, images
 from amitools_pulumi.progress import RateLimitedReporter
-from amitools_pulumi.tags import COPYING_PREFIX, TOKEN_TAG, dict_to_tags, lineage_tags
+from amitools_pulumi.tags import (
+    COPYING_PREFIX,
+    TOKEN_TAG,
+    dict_to_tags,
+    lineage_tags,
+    tags_to_dict,
+)
 from amitools_pulumi.waiting import FAILED_STATES, wait_until_available
 
 logger = logging.getLogger(__name__)
@@ -49,7 +55,21 @@ def copy_token(resource_key: str, *parts: Any) -> str:
     would return the deleted image or fail.
     """
     text = "\n".join([resource_key, *(str(part) for part in parts)])
-    return hashlib.sha256(text.encode()).hexdigest()
+    return f"{owner_prefix(resource_key)}{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def owner_prefix(resource_key: str) -> str:
+    """Return the start of every copy token of the resource `resource_key`.
+
+    It tells whether an image was made by this resource, whatever it copied.
+    """
+    return hashlib.sha256(resource_key.encode()).hexdigest()[:16] + "-"
+
+
+def made_by(image: Mapping[str, Any], resource_key: str) -> bool:
+    """Tell whether `image` carries a copy token of the resource `resource_key`."""
+    token = tags_to_dict(image.get("Tags")).get(TOKEN_TAG, "")
+    return token.removeprefix(COPYING_PREFIX).startswith(owner_prefix(resource_key))
 
 
 def copy_image(spec: CopySpec) -> dict[str, Any]:

@@ -356,7 +356,10 @@ class ImageCopyProvider(ResourceProvider):
         outs = self._adopt(client, image_id, props, image, live_lineage)
         resources = [image_id, *outs["snapshot_ids"]]
         images.update_tags(client, resources, old_user_tags, props.get("tags") or {})
+        # The token marks the image as managed, so no other resource adopts it.
+        token = copying.copy_token(props.get("resource_key") or "", "adopted", image_id)
         images.write_tags(client, outs["snapshot_ids"], live_lineage)
+        images.write_tags(client, [image_id], {TOKEN_TAG: token})
         outs.update(
             {
                 "tags": props.get("tags") or {},
@@ -483,6 +486,12 @@ class ImageCopyProvider(ResourceProvider):
                 f"adopt_image_id {image_id} was not found in region "
                 f"{inputs['region']}; check the id and the region"
             )
+        if copying.made_by(image, inputs.get("resource_key") or ""):
+            return (
+                f"adopt_image_id {image_id} is the image this resource already "
+                "manages, and a replacement would delete it; remove adopt_image_id "
+                "so that the replacement makes a new copy"
+            )
         if TOKEN_TAG in tags_to_dict(image.get("Tags")):
             return (
                 f"adopt_image_id {image_id} was made by an amitools_pulumi resource "
@@ -521,6 +530,11 @@ class ImageCopyProvider(ResourceProvider):
         client = aws.ec2_client(inputs["region"], inputs.get("profile"))
         taken = images.find_by_name(client, inputs["name"])
         if taken is None:
+            return None
+        # Pulumi checks a replacement without its old inputs. The image that
+        # this resource made is deleted before the replacement is created;
+        # see _needs_delete_first.
+        if copying.made_by(taken, inputs.get("resource_key") or ""):
             return None
         return (
             f"name {inputs['name']!r} is already used by image {taken['ImageId']} in "
@@ -589,5 +603,7 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool
 
 
 # Loading the provider in Pulumi's dynamic-provider server lets more than
-# 4 copies wait for EC2 at once; elsewhere this does nothing.
+# 4 copies wait for EC2 at once, and ends that server with its engine;
+# elsewhere this does nothing.
 server_threads.widen()
+server_threads.exit_with_engine()

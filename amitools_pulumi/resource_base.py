@@ -135,14 +135,9 @@ class ImageCopyResource(pulumi.dynamic.Resource):
                 "region": region,
                 "profile": profile,
                 "random_name_prefix": args.random_name_prefix or DEFAULT_NAME_PREFIX,
-                # Identifies this resource in the copy's idempotency token.
-                "resource_key": "/".join(
-                    [
-                        pulumi.get_project(),
-                        pulumi.get_stack(),
-                        self._resource_type_name,
-                        resource_name,
-                    ]
+                # Identifies this resource in the copy token.
+                "resource_key": _resource_key(
+                    self._resource_type_name, resource_name, opts
                 ),
             }
         )
@@ -187,3 +182,22 @@ def keyword_inputs(local_names: Mapping[str, Any]) -> dict[str, Any]:
 def _shallow_fields(args: ImageCopyArgs) -> dict[str, Any]:
     # dataclasses.asdict would deep-copy the Outputs inside.
     return {field.name: getattr(args, field.name) for field in dataclasses.fields(args)}
+
+
+def _resource_key(
+    type_name: str, resource_name: str, opts: pulumi.ResourceOptions | None
+) -> str:
+    """Return the key of the copy token: project, stack, type and name.
+
+    A resource with a parent adds the parent's type and name, because two
+    components may each hold a child of the same type and name. The parent's
+    URN would need a dependency on the parent, which Pulumi reports as a
+    cycle. Stack-level resources keep the key that earlier releases gave them.
+    """
+    key = "/".join([pulumi.get_project(), pulumi.get_stack(), type_name, resource_name])
+    parent = opts.parent if opts is not None else None
+    parent_type = getattr(parent, "_type", None)
+    parent_name = getattr(parent, "_name", None)
+    if parent_type is None or parent_name is None:
+        return key
+    return f"{key}@{parent_type}::{parent_name}"

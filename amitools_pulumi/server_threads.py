@@ -1,4 +1,5 @@
-"""More worker threads for the server of Pulumi's Python dynamic providers.
+"""Changes to the server of Pulumi's Python dynamic providers: more worker
+threads, and an exit when its engine has ended.
 
 Pulumi runs every Python dynamic resource of a stack through one gRPC server
 in one process (`python -m pulumi.dynamic`), and that server's thread pool
@@ -11,15 +12,18 @@ When this package's provider is loaded in that process, `widen()` sets
 the pool's limit to AMITOOLS_PULUMI_PROVIDER_THREADS (default 32). The pool
 is reached through the server object in the main thread's stack. If that
 layout is not found, as a future Pulumi release may change it, nothing is
-changed and the pool keeps its own limit.
+changed and the pool keeps its own limit. `exit_with_engine()` ends the
+server once the engine that started it has ended.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -84,3 +88,47 @@ def widen() -> int | None:
         return None
     logger.debug("the provider server runs up to %d requests at once", threads)
     return threads
+
+
+def engine_gone(parent: int, engine_address: str | None) -> bool:
+    """Tell whether the Pulumi engine that started this process has ended.
+
+    Either this process was handed to another parent, or nothing listens on
+    the engine's address any more.
+    """
+    if os.getppid() != parent:
+        return True
+    if not engine_address:
+        return False
+    host, _, port = engine_address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def exit_with_engine(poll_seconds: float = 2.0) -> bool:
+    """Make the dynamic-provider server exit once its engine has ended.
+
+    Pulumi leaves this process running when the CLI is killed. It would then
+    finish a copy that no state records, and the next `up` would make a second
+    one. Exiting leaves the copy unfinished, so the next `up` resumes it.
+    Return whether the watch was started.
+    """
+    if dynamic_server_pool() is None:
+        return False
+    parent = os.getppid()
+    engine_address = sys.argv[1] if len(sys.argv) > 1 else None
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if engine_gone(parent, engine_address):
+                logger.warning("the Pulumi engine has ended; the provider exits")
+                os._exit(1)
+
+    threading.Thread(target=watch, name="amitools-engine-watch", daemon=True).start()
+    return True

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,48 @@ def test_replacement_makes_a_new_copy(
     assert second["image_id"] != first["image_id"]
     assert describe(ec2(HOME_REGION), second["image_id"]) is not None
     assert describe(ec2(HOME_REGION), first["image_id"]) is None
+
+
+def test_replacement_keeps_an_explicit_name(
+    make_stack: Any, ec2: Any, foundation_image_id: str
+) -> None:
+    stack = make_stack(
+        IMAGE_COPY, {"sourceAmiId": foundation_image_id, "name": "kept-name-image"}
+    )
+    first = outputs_of(stack.up())
+
+    result = stack.up(replace=[image_urn(stack)])
+    second = outputs_of(result)
+
+    assert result.summary.resource_changes == {"replace": 1, "same": 1}
+    assert second["image_id"] != first["image_id"]
+    assert describe(ec2(HOME_REGION), second["image_id"])["Name"] == "kept-name-image"
+    assert describe(ec2(HOME_REGION), first["image_id"]) is None
+
+
+def test_replacing_an_adopted_image_is_rejected(
+    make_stack: Any, ec2: Any, foundation_image_id: str
+) -> None:
+    client = ec2(HOME_REGION)
+    existing = client.copy_image(
+        SourceImageId=foundation_image_id, SourceRegion=HOME_REGION, Name="adopted-once"
+    )["ImageId"]
+    client.create_tags(
+        Resources=[existing],
+        Tags=dict_to_tags(lineage_tags(foundation_image_id, HOME_REGION, _moment())),
+    )
+    stack = make_stack(
+        IMAGE_COPY, {"sourceAmiId": foundation_image_id, "adoptImageId": existing}
+    )
+    stack.up()
+
+    with pytest.raises(auto.errors.CommandError) as raised:
+        stack.up(replace=[image_urn(stack)])
+
+    assert f"adopt_image_id {existing} is the image this resource already" in str(
+        raised.value
+    )
+    assert describe(client, existing)["State"] == "available"
 
 
 def test_up_after_destroy_makes_a_new_copy(
@@ -471,8 +514,8 @@ def _moment() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def kill_dynamic_providers() -> int:
-    """SIGKILL the dynamic-provider processes started below this test process."""
+def descendant_processes(marker: bytes) -> list[int]:
+    """Return the processes below this test process whose command has `marker`."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -483,19 +526,70 @@ def kill_dynamic_providers() -> int:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
 
-    killed = 0
+    found = []
     pending = list(children.get(os.getpid(), []))
     while pending:
         pid = pending.pop()
         pending.extend(children.get(pid, []))
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"pulumi.dynamic" in command:
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-    return killed
+        if any(marker in part for part in command[:4]):
+            found.append(pid)
+    return found
+
+
+def kill_dynamic_providers() -> int:
+    """SIGKILL the dynamic-provider processes started below this test process."""
+    pids = descendant_processes(b"pulumi.dynamic")
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    return len(pids)
+
+
+def wait_for_exit(pids: list[int], seconds: float) -> list[int]:
+    """Wait up to `seconds` for `pids` to end; return those still running."""
+    deadline = time.monotonic() + seconds
+    running = list(pids)
+    while running and time.monotonic() < deadline:
+        time.sleep(0.5)
+        running = [pid for pid in running if Path(f"/proc/{pid}").exists()]
+    return running
+
+
+def test_provider_exits_when_the_cli_is_killed(
+    clone_stack: auto.Stack, ec2: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    control = CopyControl(monkeypatch)
+    before = own_image_ids(ec2(HOME_REGION))
+
+    first_up = threading.Thread(target=lambda: _up_ignoring_errors(clone_stack))
+    first_up.start()
+    assert control.polled.wait(timeout=120), "the provider never polled the copy"
+    providers = descendant_processes(b"pulumi.dynamic")
+    for pid in descendant_processes(b"/bin/pulumi"):
+        os.kill(pid, signal.SIGKILL)
+    still_running = wait_for_exit(providers, 60)
+    first_up.join(timeout=120)
+    control.release()
+    # The killed CLI left the stack locked, as it would for a user.
+    clone_stack.cancel()
+    result = clone_stack.up()
+    image_id = outputs_of(result)["image_id"]
+
+    assert providers
+    assert still_running == []
+    assert len(control.copies) == 1
+    assert image_id == control.copies[0].id
+    assert own_image_ids(ec2(HOME_REGION)) - before == {image_id}
+
+
+def _up_ignoring_errors(stack: auto.Stack) -> None:
+    try:
+        stack.up()
+    except auto.errors.CommandError:
+        pass
 
 
 def test_profile_from_stack_config_signs_the_calls(

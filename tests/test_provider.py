@@ -553,11 +553,33 @@ def test_check_rejects_a_taken_explicit_name(
         "source_region": HOME_REGION,
         "region": HOME_REGION,
         "name": outs["name"],
+        "resource_key": "project/stack/ClonedAmi/another",
     }
 
     failures = failures_of(provider, news)
 
     assert f"name {outs['name']!r} is already used by image" in failures["name"]
+
+
+def test_check_lets_a_replacement_keep_its_name(
+    provider: ImageCopyProvider,
+    created: tuple[str, dict[str, Any]],
+    foundation_image_id: str,
+) -> None:
+    # Pulumi checks a replacement without old inputs; the name is its own.
+    _image_id, outs = created
+    news = {
+        "source_ami_id": foundation_image_id,
+        "source_region": HOME_REGION,
+        "region": HOME_REGION,
+        "name": outs["name"],
+        "encrypted": True,
+        "resource_key": outs["resource_key"],
+    }
+
+    failures = failures_of(provider, news)
+
+    assert "name" not in failures
 
 
 def test_check_rejects_a_pending_source(

@@ -7,6 +7,8 @@ cover the setting and the guard against running outside that server.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 import pytest
 
@@ -39,3 +41,25 @@ def test_invalid_threads_variable_falls_back(
 
 def test_widen_does_nothing_outside_the_provider_server() -> None:
     assert server_threads.widen() is None
+
+
+def test_engine_gone_false_while_engine_listens() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as engine:
+        address = f"127.0.0.1:{engine.getsockname()[1]}"
+
+        assert server_threads.engine_gone(os.getppid(), address) is False
+
+
+def test_engine_gone_true_once_engine_port_closes() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as engine:
+        address = f"127.0.0.1:{engine.getsockname()[1]}"
+
+    assert server_threads.engine_gone(os.getppid(), address) is True
+
+
+def test_engine_gone_true_after_new_parent() -> None:
+    assert server_threads.engine_gone(os.getppid() + 1, None) is True
+
+
+def test_exit_with_engine_does_nothing_outside_the_provider_server() -> None:
+    assert server_threads.exit_with_engine() is False
