@@ -34,7 +34,7 @@ DEFAULT_THREADS = 32
 DYNAMIC_SERVER_MODULE = "pulumi.dynamic.__main__"
 
 
-def wanted_threads() -> int:
+def configured_threads() -> int:
     """Return the worker count from AMITOOLS_PULUMI_PROVIDER_THREADS, else 32."""
     text = os.environ.get(THREADS_VARIABLE, "").strip()
     if not text:
@@ -50,11 +50,15 @@ def wanted_threads() -> int:
     return DEFAULT_THREADS
 
 
+def in_dynamic_server() -> bool:
+    """Tell whether this process is Pulumi's dynamic-provider server."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", None) == DYNAMIC_SERVER_MODULE
+
+
 def dynamic_server_pool() -> ThreadPoolExecutor | None:
     """Return the thread pool of the dynamic-provider server in this process."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if getattr(spec, "name", None) != DYNAMIC_SERVER_MODULE:
+    if not in_dynamic_server():
         return None
     frame: Any = sys._current_frames().get(threading.main_thread().ident)
     while frame is not None:
@@ -76,7 +80,7 @@ def widen() -> int | None:
     pool = dynamic_server_pool()
     if pool is None:
         return None
-    threads = wanted_threads()
+    threads = configured_threads()
     try:
         with pool._shutdown_lock:
             pool._max_workers = threads
@@ -118,7 +122,7 @@ def exit_with_engine(poll_seconds: float = 2.0) -> bool:
     one. Exiting leaves the copy unfinished, so the next `up` resumes it.
     Return whether the watch was started.
     """
-    if dynamic_server_pool() is None:
+    if not in_dynamic_server():
         return False
     parent = os.getppid()
     engine_address = sys.argv[1] if len(sys.argv) > 1 else None

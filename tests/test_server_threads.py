@@ -23,7 +23,7 @@ def test_threads_variable_is_read(
 ) -> None:
     monkeypatch.setenv(server_threads.THREADS_VARIABLE, value)
 
-    assert server_threads.wanted_threads() == expected
+    assert server_threads.configured_threads() == expected
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many", "2000", "1.5"])
@@ -33,7 +33,7 @@ def test_invalid_threads_variable_falls_back(
     monkeypatch.setenv(server_threads.THREADS_VARIABLE, value)
 
     with caplog.at_level(logging.WARNING, logger="amitools_pulumi.server_threads"):
-        threads = server_threads.wanted_threads()
+        threads = server_threads.configured_threads()
 
     assert threads == 32
     assert f"{server_threads.THREADS_VARIABLE}={value!r} is invalid" in caplog.text
