@@ -2,7 +2,7 @@
 
 Pulumi's dynamic-provider server has 4 worker threads; the provider raises
 that limit when it loads (AMITOOLS_PULUMI_PROVIDER_THREADS, default 32).
-moto holds every copy `pending` until the test releases them, so all
+moto keeps every copy `pending` until the test releases them, so all
 CopyImage calls are in flight at the same time only if the limit was raised.
 """
 
@@ -26,7 +26,7 @@ COUNT = 8
 def copies_held_at_once(
     stack: Any, control: CopyControl, expected: int
 ) -> tuple[int, Any]:
-    """Run `up` while moto holds the copies; return how many were held at once.
+    """Run `up` while moto keeps the copies pending; return how many were held.
 
     The count is taken once `expected` copies are held and each has been
     polled by the wait loop, which is seconds after the engine sent every
@@ -60,39 +60,29 @@ def copies_held_at_once(
     return held, outcome.get("result")
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, COUNT), ({"AMITOOLS_PULUMI_PROVIDER_THREADS": "6"}, 6)],
+    ids=["default-limit", "limit-from-variable"],
+)
 def test_copies_wait_side_by_side(
     make_stack: Any,
     ec2: Any,
     foundation_image_id: str,
     monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    expected: int,
 ) -> None:
     control = CopyControl(monkeypatch)
     stack = make_stack(
         PROGRAMS / "many_clones",
         {"sourceAmiId": foundation_image_id, "count": str(COUNT)},
+        env=env,
     )
     before = own_image_ids(ec2(HOME_REGION))
 
-    held, result = copies_held_at_once(stack, control, COUNT)
+    held, result = copies_held_at_once(stack, control, expected)
 
-    assert held == COUNT
+    assert held == expected
     assert result.summary.resource_changes == {"create": COUNT + 1}
     assert len(own_image_ids(ec2(HOME_REGION)) - before) == COUNT
-
-
-def test_provider_threads_variable_sets_the_limit(
-    make_stack: Any,
-    ec2: Any,
-    foundation_image_id: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    control = CopyControl(monkeypatch)
-    stack = make_stack(
-        PROGRAMS / "many_clones",
-        {"sourceAmiId": foundation_image_id, "count": str(COUNT)},
-        env={"AMITOOLS_PULUMI_PROVIDER_THREADS": "6"},
-    )
-
-    held, _result = copies_held_at_once(stack, control, 6)
-
-    assert held == 6
