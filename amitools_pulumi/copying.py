@@ -61,7 +61,8 @@ def copy_token(resource_key: str, *parts: Any) -> str:
 def owner_prefix(resource_key: str) -> str:
     """Return the start of every copy token of the resource `resource_key`.
 
-    It tells whether an image was made by this resource, whatever it copied.
+    An image whose token starts with it was made by this resource, whatever
+    it copied.
     """
     return hashlib.sha256(resource_key.encode()).hexdigest()[:16] + "-"
 

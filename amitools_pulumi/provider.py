@@ -602,8 +602,7 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool
     return (old or None) != (new or None)
 
 
-# Loading the provider in Pulumi's dynamic-provider server lets more than
-# 4 copies wait for EC2 at once, and ends that server with its engine;
-# elsewhere this does nothing.
+# In Pulumi's dynamic-provider server, these let more than 4 copies wait for
+# EC2 at once and end the server with its engine. Elsewhere they do nothing.
 server_threads.widen()
 server_threads.exit_with_engine()

@@ -39,7 +39,7 @@ def test_invalid_threads_variable_falls_back(
     assert f"{server_threads.THREADS_VARIABLE}={value!r} is invalid" in caplog.text
 
 
-def test_widen_does_nothing_outside_the_provider_server() -> None:
+def test_widen_outside_server() -> None:
     assert server_threads.widen() is None
 
 
@@ -61,5 +61,5 @@ def test_engine_gone_true_after_new_parent() -> None:
     assert server_threads.engine_gone(os.getppid() + 1, None) is True
 
 
-def test_exit_with_engine_does_nothing_outside_the_provider_server() -> None:
+def test_exit_with_engine_outside_server() -> None:
     assert server_threads.exit_with_engine() is False
